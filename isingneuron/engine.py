@@ -1,0 +1,336 @@
+"""The lattice engine: Metropolis, Glauber and Wolff on L x L membranes.
+
+:class:`Lattice` owns the spins of ``R`` replicas and runs the Numba kernels
+of :mod:`isingneuron.kernels` from one record to the next, with no Python per
+sweep. :func:`simulate` is the one-call API. Temperatures come in as numbers
+or arrays (or any object with a ``temperatures(n_sweeps)`` method, such as the
+protocols of :mod:`isingneuron.schedules`); the engine knows nothing of files.
+
+Loop order (one sweep, the unit of time)
+----------------------------------------
+For sweep ``s = 0, 1, ...`` of a run, per replica ``r``:
+
+1. the acceptance table is computed from ``T[r, s]`` and ``h``;
+2. every spin gets one update attempt: checkerboard order (all sites with
+   ``(i + j)`` even, then all odd; rows in order) for even ``L``; for odd
+   ``L`` (not bipartite) ``N`` attempts at uniformly random sites;
+3. if ``(s + 1) % record_every == 0``, ``m`` and ``e`` per spin are recorded
+   with time stamp ``t = s + 1`` (sweeps completed) and temperature
+   ``T[r, s]``.
+
+Random numbers are keyed by (seed, replica, sweep, colour, row), so a run is
+bit-identical whatever the thread count, whether it is made in one call or
+in chunks, and whatever the order replicas are processed in.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import kernels
+from ._rng import STREAM_INITIAL
+from .traces import Traces
+
+__all__ = ["Lattice", "simulate", "DYNAMICS", "BOUNDARIES", "to_split", "to_natural",
+           "initial_spins"]
+
+DYNAMICS = ("metropolis", "glauber", "wolff")
+BOUNDARIES = ("periodic", "plus")
+_DYN_CODE = {"metropolis": kernels.METROPOLIS, "glauber": kernels.GLAUBER}
+_ROWS_MIN_L = 512  # "auto" parallelises over rows only for lattices this large
+
+
+def _mix64_np(z):
+    """Vectorised SplitMix64 finaliser on uint64 arrays (same as the kernels')."""
+    z = np.asarray(z, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+def initial_spins(L: int, replicas: int, initial="random", seed: int = 0) -> np.ndarray:
+    """Initial lattice ``int8[replicas, L, L]``.
+
+    Parameters
+    ----------
+    L : int
+        Linear size.
+    replicas : int
+        Number of replicas R.
+    initial : {"random", "up", "down"} or array_like
+        ``"random"``: each spin +-1 with probability 1/2 (infinite temperature),
+        keyed by (seed, replica, site); ``"up"``/``"down"``: all +1/-1 (ordered
+        start); or an array of shape (L, L) (copied to every replica) or
+        (R, L, L) with entries +-1.
+    seed : int
+        Seed of the random start.
+    """
+    if isinstance(initial, str):
+        if initial == "up":
+            return np.ones((replicas, L, L), np.int8)
+        if initial == "down":
+            return -np.ones((replicas, L, L), np.int8)
+        if initial == "random":
+            g = np.uint64(0x9E3779B97F4A7C15)
+            with np.errstate(over="ignore"):
+                rk = _mix64_np(_mix64_np(np.uint64(seed) ^ np.uint64(STREAM_INITIAL) * g)
+                               ^ (np.arange(replicas, dtype=np.uint64) * g))
+                site = np.arange(L * L, dtype=np.uint64) * g
+                bits = _mix64_np(rk[:, None] + site[None, :]) >> np.uint64(63)
+            return (2 * bits.astype(np.int8) - 1).reshape(replicas, L, L)
+        raise ValueError(f"initial = {initial!r}: allowed are 'random', 'up', 'down' "
+                         "or an array of +-1 spins")
+    arr = np.asarray(initial)
+    if arr.shape == (L, L):
+        arr = np.broadcast_to(arr, (replicas, L, L))
+    if arr.shape != (replicas, L, L):
+        raise ValueError(f"initial has shape {arr.shape}: expected ({L}, {L}) or "
+                         f"({replicas}, {L}, {L})")
+    if not np.all(np.abs(arr) == 1):
+        raise ValueError("initial: every spin must be +1 or -1")
+    return np.ascontiguousarray(arr, dtype=np.int8)
+
+
+def to_split(nat: np.ndarray) -> np.ndarray:
+    """Natural ``int8[R, L, L]`` -> checkerboard split ``int8[R, 2, L, L/2]``."""
+    R, L, _ = nat.shape
+    sp = np.empty((R, 2, L, L // 2), np.int8)
+    for c in range(2):
+        sp[:, c, 0::2, :] = nat[:, 0::2, c::2]          # even rows: p = c
+        sp[:, c, 1::2, :] = nat[:, 1::2, (1 - c)::2]    # odd rows: p = 1 - c
+    return sp
+
+
+def to_natural(sp: np.ndarray) -> np.ndarray:
+    """Checkerboard split ``int8[R, 2, L, L/2]`` -> natural ``int8[R, L, L]``."""
+    R, _, L, L2 = sp.shape
+    nat = np.empty((R, L, 2 * L2), np.int8)
+    for c in range(2):
+        nat[:, 0::2, c::2] = sp[:, c, 0::2, :]
+        nat[:, 1::2, (1 - c)::2] = sp[:, c, 1::2, :]
+    return nat
+
+
+def _check_int(name, value, minimum):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name} = {value!r}: must be an integer >= {minimum}")
+    return int(value)
+
+
+class Lattice:
+    """The spins of R replicas of an L x L membrane and the dynamics that moves them.
+
+    Parameters
+    ----------
+    L : int
+        Linear size (>= 2). Even L uses the vectorised checkerboard kernels;
+        odd L random-site sweeps (slower, same equilibrium statistics).
+    replicas : int
+        Number of independent replicas R (trials, or neurones of a population).
+    dynamics : {"metropolis", "glauber", "wolff"}
+        Single-spin Metropolis, single-spin Glauber (heat bath) or Wolff
+        clusters (equilibrium only: periodic boundary, h = 0, no physical time).
+    boundary : {"periodic", "plus"}
+        Periodic, or a fixed +1 border around the lattice (the membrane fires
+        to m = +1).
+    field : float
+        Uniform field h in units of J.
+    seed : int
+        Key of every random number of the run (0 <= seed < 2**64).
+    initial : str or array_like
+        See :func:`initial_spins`.
+    parallel : {"auto", "replicas", "rows"}
+        How the threads share the work; results do not depend on it.
+        "auto" uses rows for few large lattices (L >= 512, R below the
+        thread count), replicas otherwise.
+    wolff_clusters : int
+        For ``dynamics="wolff"``: cluster flips per "sweep" (a fixed number;
+        :func:`isingneuron.equilibrium` sizes it from the thermalisation
+        stage so that a sweep flips about N spins). After each run,
+        ``mean_cluster_size`` holds the mean size of the clusters flipped.
+    """
+
+    def __init__(self, L, replicas=1, dynamics="metropolis", boundary="periodic",
+                 field=0.0, seed=0, initial="random", parallel="auto", wolff_clusters=1):
+        self.L = _check_int("L", L, 2)
+        self.replicas = _check_int("replicas", replicas, 1)
+        if dynamics not in DYNAMICS:
+            raise ValueError(f"dynamics = {dynamics!r}: allowed are {', '.join(DYNAMICS)}")
+        if boundary not in BOUNDARIES:
+            raise ValueError(f"boundary = {boundary!r}: allowed are {', '.join(BOUNDARIES)}")
+        if parallel not in ("auto", "replicas", "rows"):
+            raise ValueError(f"parallel = {parallel!r}: allowed are auto, replicas, rows")
+        field = float(field)
+        if not np.isfinite(field):
+            raise ValueError(f"field = {field!r}: must be a finite number (units of J)")
+        if dynamics == "wolff" and (boundary != "periodic" or field != 0.0):
+            raise ValueError("dynamics = 'wolff' needs boundary = 'periodic' and field = 0")
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**64:
+            raise ValueError(f"seed = {seed!r}: must be an integer in [0, 2**64)")
+        self.dynamics = dynamics
+        self.boundary = boundary
+        self.field = field
+        self.seed = int(seed)
+        self.parallel = parallel
+        self.wolff_clusters = _check_int("wolff_clusters", wolff_clusters, 1)
+        self.mean_cluster_size = float("nan")
+        self.sweep = 0
+        nat = initial_spins(self.L, self.replicas, initial, self.seed)
+        self._split = self.L % 2 == 0 and dynamics != "wolff"
+        self._state = to_split(nat) if self._split else nat
+
+    # ------------------------------------------------------------------ state
+    @property
+    def n_spins(self) -> int:
+        return self.L * self.L
+
+    @property
+    def spins(self) -> np.ndarray:
+        """Current spins ``int8[R, L, L]`` (a copy)."""
+        return to_natural(self._state) if self._split else self._state.copy()
+
+    def observables(self):
+        """Current magnetisation and energy per spin (J), each shape (R,)."""
+        M, B = kernels.natural_MB(self.spins, self.boundary == "plus")
+        return M / self.n_spins, (-B - self.field * M) / self.n_spins
+
+    def attrs(self) -> dict:
+        """Plain metadata describing this lattice (for Traces and files)."""
+        return {"L": self.L, "replicas": self.replicas, "dynamics": self.dynamics,
+                "boundary": self.boundary, "field": self.field, "seed": self.seed}
+
+    # -------------------------------------------------------------------- run
+    def _temperatures(self, temperatures, n_sweeps):
+        if hasattr(temperatures, "temperatures"):
+            temps = np.asarray(temperatures.temperatures(n_sweeps, start=self.sweep),
+                               dtype=np.float64)
+        else:
+            temps = np.asarray(temperatures, dtype=np.float64)
+        if temps.ndim == 0:
+            temps = np.full((self.replicas, n_sweeps), float(temps))
+        elif temps.ndim == 1:
+            if temps.shape[0] != n_sweeps:
+                raise ValueError(f"temperatures has {temps.shape[0]} values for "
+                                 f"{n_sweeps} sweeps")
+            temps = np.broadcast_to(temps, (self.replicas, n_sweeps))
+        elif temps.shape != (self.replicas, n_sweeps):
+            raise ValueError(f"temperatures has shape {temps.shape}: expected a number, "
+                             f"({n_sweeps},) or ({self.replicas}, {n_sweeps})")
+        if not np.all(np.isfinite(temps)) or np.any(temps <= 0):
+            bad = temps[~(np.isfinite(temps) & (temps > 0))].flat[0]
+            raise ValueError(f"temperature {bad!r}: every temperature must be finite and > 0 (J)")
+        return np.ascontiguousarray(temps)
+
+    def run(self, n_sweeps, temperatures, record_every=1) -> Traces:
+        """Advance every replica by ``n_sweeps`` sweeps.
+
+        Parameters
+        ----------
+        n_sweeps : int
+            Sweeps to run (a multiple of ``record_every``).
+        temperatures : float, array_like or schedule
+            Bath temperature in J units: one number; ``(n_sweeps,)`` shared;
+            ``(R, n_sweeps)`` per replica; or an object whose
+            ``temperatures(n, start=...)`` gives them for sweeps
+            ``self.sweep .. self.sweep + n - 1``.
+        record_every : int
+            Record m and e after every ``record_every``-th sweep.
+
+        Returns
+        -------
+        Traces
+            ``n_sweeps // record_every`` records, and the final spins.
+        """
+        n_sweeps = _check_int("n_sweeps", n_sweeps, 0)
+        record_every = _check_int("record_every", record_every, 1)
+        if n_sweeps % record_every:
+            raise ValueError(f"n_sweeps = {n_sweeps} is not a multiple of "
+                             f"record_every = {record_every}")
+        temps = self._temperatures(temperatures, n_sweeps)
+        n_rec = n_sweeps // record_every
+        m_out = np.empty((self.replicas, n_rec))
+        e_out = np.empty((self.replicas, n_rec))
+        plus = self.boundary == "plus"
+        seed = np.uint64(self.seed)
+        if self.dynamics == "wolff":
+            flipped = np.zeros(self.replicas, np.int64)
+            kernels.wolff_replicas(self._state, temps, seed, self.sweep, record_every,
+                                   self.wolff_clusters, m_out, e_out, flipped)
+            self.mean_cluster_size = flipped.sum() / (self.replicas * n_sweeps * self.wolff_clusters
+                                                      ) if n_sweeps else float("nan")
+        else:
+            code = _DYN_CODE[self.dynamics]
+            if not self._split:
+                kern = kernels.random_site_replicas
+            elif self._use_rows():
+                kern = kernels.checkerboard_rows
+            else:
+                kern = kernels.checkerboard_replicas
+            kern(self._state, temps, self.field, code, plus, seed, self.sweep,
+                 record_every, m_out, e_out)
+        t = self.sweep + record_every * np.arange(1, n_rec + 1, dtype=np.int64)
+        self.sweep += n_sweeps
+        return Traces(t=t, T=temps[:, record_every - 1::record_every].copy(), m=m_out,
+                      energy=e_out, spins=self.spins, attrs=self.attrs())
+
+    def _use_rows(self):
+        if self.parallel != "auto":
+            return self.parallel == "rows"
+        import numba
+        return self.L >= _ROWS_MIN_L and self.replicas < numba.get_num_threads()
+
+
+def simulate(L, temperatures, n_sweeps, dynamics="metropolis", replicas=1, seed=0,
+             boundary="periodic", field=0.0, record_every=1, initial="random",
+             parallel="auto", wolff_clusters=1) -> Traces:
+    """Run R replicas of the L x L Ising membrane under a temperature protocol.
+
+    Parameters
+    ----------
+    L : int
+        Linear lattice size (>= 2); N = L**2 spins (ion channels).
+    temperatures : float, array_like or schedule
+        Bath temperature in J units (T = -V): a number, an array over sweeps
+        ``(n_sweeps,)``, per replica ``(R, n_sweeps)``, or a protocol object
+        from :mod:`isingneuron.schedules` (e.g. a ``Quench``).
+    n_sweeps : int
+        Number of sweeps (one sweep = one attempted update per spin = one unit
+        of time).
+    dynamics : {"metropolis", "glauber", "wolff"}
+        Update rule; "wolff" is for equilibrium only (no physical time).
+    replicas : int
+        Independent replicas R, each with its own random numbers.
+    seed : int
+        Seed; same seed gives bit-identical output for any thread count.
+    boundary : {"periodic", "plus"}
+        "plus" is a fixed +1 border: the ordered state is m = +1.
+    field : float
+        Field h (J).
+    record_every : int
+        Sweeps between records.
+    initial : {"random", "up", "down"} or array
+        Initial spins (see :func:`initial_spins`).
+    parallel : {"auto", "replicas", "rows"}
+        Work sharing among threads (does not change results).
+    wolff_clusters : int
+        Cluster flips per sweep for ``dynamics="wolff"``.
+
+    Returns
+    -------
+    Traces
+        ``t`` (sweeps completed), ``T``, ``m`` and ``energy`` per spin, each
+        ``(R, n_sweeps // record_every)``, and the final ``spins``. The loop
+        order is described in the module docstring: records are taken after a
+        sweep, at the temperature of that sweep.
+
+    Examples
+    --------
+    >>> from isingneuron import simulate
+    >>> tr = simulate(32, 1.8, 200, replicas=4, seed=1, initial="up")
+    >>> tr.m.shape
+    (4, 200)
+    """
+    lat = Lattice(L, replicas, dynamics, boundary, field, seed, initial, parallel,
+                  wolff_clusters)
+    return lat.run(n_sweeps, temperatures, record_every)

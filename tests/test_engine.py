@@ -1,0 +1,215 @@
+"""Engine against exact enumeration, and its determinism guarantees.
+
+Statistics: every sample used in a chi-square test is the final state of an
+independent replica (own random streams), so the samples are exactly
+independent and the multinomial chi-square test applies without any
+autocorrelation correction. Means are compared with exact values within
+4 standard errors, the error estimated from R independent replicas (each
+replica's time average is one bin of a batch-means / binning analysis).
+"""
+import numba
+import numpy as np
+import pytest
+from scipy import stats
+
+from isingneuron.engine import Lattice, initial_spins, simulate, to_natural, to_split
+from isingneuron import kernels
+
+from enumeration import bond_sum_and_m, boltzmann
+
+P_MIN = 1e-3  # chi-square p-value below which a histogram test fails
+
+
+def chi_square_pvalue(B_obs, M_obs, B_ex, M_ex, w_ex, min_expected=5.0):
+    """p-value of observed (B, M) samples against the exact joint distribution.
+
+    Bins with fewer than ``min_expected`` expected counts are pooled into one.
+    """
+    n = len(B_obs)
+    keys_ex = B_ex * 100003 + M_ex
+    uniq, inv = np.unique(keys_ex, return_inverse=True)
+    p = np.bincount(inv, weights=w_ex)
+    idx = np.searchsorted(uniq, B_obs * 100003 + M_obs)
+    assert np.all(uniq[idx] == B_obs * 100003 + M_obs), "sampled a state of impossible (B, M)"
+    obs = np.bincount(idx, minlength=len(uniq)).astype(float)
+    exp = p * n
+    big = exp >= min_expected
+    o = np.append(obs[big], obs[~big].sum())
+    e = np.append(exp[big], exp[~big].sum())
+    if e[-1] == 0:
+        o, e = o[:-1], e[:-1]
+    return stats.chisquare(o, e).pvalue
+
+
+CASES = [
+    # L, boundary, h, dynamics, T
+    (3, "periodic", 0.0, "metropolis", 2.0),
+    (3, "periodic", 0.0, "metropolis", 3.0),
+    (3, "periodic", 0.0, "glauber", 2.0),
+    (3, "periodic", 0.0, "glauber", 3.0),
+    (3, "periodic", 0.0, "wolff", 2.0),
+    (3, "periodic", 0.0, "wolff", 3.0),
+    (3, "plus", 0.3, "metropolis", 2.5),
+    (3, "plus", -0.2, "glauber", 2.5),
+    (4, "periodic", 0.0, "metropolis", 2.0),
+    (4, "periodic", 0.0, "glauber", 3.0),
+    (4, "periodic", 0.0, "wolff", 2.5),
+    (4, "plus", 0.25, "metropolis", 2.5),
+    (4, "plus", 0.0, "glauber", 2.0),
+    (4, "periodic", -0.4, "glauber", 2.2),
+]
+
+
+@pytest.mark.parametrize("L,boundary,h,dynamics,T", CASES)
+def test_histogram_matches_boltzmann(L, boundary, h, dynamics, T):
+    R = 20000
+    # 300 sweeps: enough to leave the wrong-sign metastable state of a 4 x 4
+    # torus in a field (60 Glauber sweeps were measured not to be)
+    lat = Lattice(L, R, dynamics, boundary, h, seed=11 + L, initial="random")
+    lat.run(300, T, record_every=300)
+    B, M = bond_sum_and_m(lat.spins, boundary)
+    B_ex, M_ex, w = boltzmann(L, T, boundary, h)
+    assert chi_square_pvalue(B, M, B_ex, M_ex, w) > P_MIN
+
+
+def test_histogram_test_detects_wrong_temperature():
+    """The chi-square test above has power: samples at T = 2.2 fail against T = 2.0."""
+    lat = Lattice(3, 20000, "metropolis", seed=5)
+    lat.run(300, 2.2, record_every=300)
+    B, M = bond_sum_and_m(lat.spins, "periodic")
+    B_ex, M_ex, w = boltzmann(3, 2.0)
+    assert chi_square_pvalue(B, M, B_ex, M_ex, w) < P_MIN
+
+
+@pytest.mark.parametrize("dynamics", ["metropolis", "glauber", "wolff"])
+@pytest.mark.parametrize("T", [2.0, 3.0])
+def test_L4_means_match_exact_enumeration(dynamics, T):
+    L, N = 4, 16
+    B_ex, M_ex, w = boltzmann(L, T)
+    exact = {"e": np.sum(w * -B_ex) / N, "absm": np.sum(w * np.abs(M_ex)) / N,
+             "m2": np.sum(w * M_ex.astype(float) ** 2) / N**2}
+    R, n_therm, n = 128, 200, 1500
+    tr = simulate(L, T, n_therm + n, dynamics, replicas=R, seed=3)
+    e, m = tr.energy[:, n_therm:], tr.m[:, n_therm:]
+    per_replica = {"e": e.mean(1), "absm": np.abs(m).mean(1), "m2": (m ** 2).mean(1)}
+    for name, x in per_replica.items():
+        mean, err = x.mean(), x.std(ddof=1) / np.sqrt(R)
+        assert abs(mean - exact[name]) < 4 * err, (name, mean, exact[name], err)
+
+
+def test_recorded_observables_match_definition():
+    """m and energy records equal those recomputed from the returned spins."""
+    for L, boundary, h, dyn in [(6, "plus", 0.3, "metropolis"), (8, "periodic", 0.0, "glauber"),
+                                (5, "plus", -0.1, "glauber"), (2, "periodic", 0.2, "metropolis"),
+                                (6, "periodic", 0.0, "wolff")]:
+        tr = simulate(L, 2.4, 7, dyn, replicas=5, seed=9, boundary=boundary, field=h)
+        s = tr.spins.astype(np.int64)
+        M = s.sum(axis=(1, 2))
+        if boundary == "periodic":
+            B = (s * np.roll(s, -1, 1)).sum((1, 2)) + (s * np.roll(s, -1, 2)).sum((1, 2))
+        else:
+            B = bond_sum_and_m(tr.spins, "plus")[0]
+        np.testing.assert_array_equal(tr.m[:, -1], M / L**2)
+        np.testing.assert_allclose(tr.energy[:, -1], (-B - h * M) / L**2, rtol=0, atol=1e-12)
+
+
+# ---------------------------------------------------------------- determinism
+def _run(**kw):
+    args = dict(L=16, temperatures=2.1, n_sweeps=40, dynamics="metropolis", replicas=6,
+                seed=1234, boundary="plus", field=0.05)
+    args.update(kw)
+    return simulate(**args)
+
+
+def _same(a, b):
+    return (np.array_equal(a.m, b.m) and np.array_equal(a.energy, b.energy)
+            and np.array_equal(a.spins, b.spins))
+
+
+def test_same_seed_identical_and_seeds_differ():
+    assert _same(_run(), _run())
+    assert not np.array_equal(_run().spins, _run(seed=1235).spins)
+
+
+@pytest.mark.parametrize("dynamics", ["metropolis", "glauber", "wolff"])
+def test_thread_count_does_not_change_results(dynamics):
+    kw = dict(dynamics=dynamics, boundary="periodic", field=0.0, L=12)
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = _run(**kw)
+        numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
+        two = _run(**kw)
+    finally:
+        numba.set_num_threads(before)
+    assert _same(one, two)
+
+
+def test_rows_and_replicas_parallel_identical():
+    assert _same(_run(parallel="rows"), _run(parallel="replicas"))
+
+
+def test_chunked_run_identical_to_one_call():
+    whole = _run(n_sweeps=40, record_every=2)
+    lat = Lattice(16, 6, "metropolis", "plus", 0.05, seed=1234)
+    parts = [lat.run(10, 2.1, record_every=2) for _ in range(4)]
+    from isingneuron.traces import Traces
+    joined = Traces.concatenate(parts)
+    assert _same(whole, joined)
+    np.testing.assert_array_equal(whole.t, joined.t)
+
+
+def test_replica_streams_do_not_depend_on_population_size():
+    big = _run(replicas=6)
+    small = _run(replicas=3)
+    np.testing.assert_array_equal(big.m[:3], small.m)
+
+
+def test_per_replica_temperatures_and_time_convention():
+    temps = np.array([np.full(6, 1e-3), np.full(6, 50.0)])  # frozen vs hot
+    tr = simulate(8, temps, 6, replicas=2, seed=1, initial="up", record_every=2)
+    np.testing.assert_array_equal(tr.t, [2, 4, 6])
+    np.testing.assert_array_equal(tr.T, temps[:, 1::2])
+    assert np.all(tr.m[0] == 1.0)          # T -> 0: no uphill flip accepted
+    assert tr.m[1, -1] < 0.6               # T = 50: disordered within a few sweeps
+
+
+# ------------------------------------------------------------------- layouts
+@pytest.mark.parametrize("L", [2, 4, 6, 10])
+def test_split_layout_round_trip(L):
+    x = initial_spins(L, 3, "random", seed=2)
+    np.testing.assert_array_equal(to_natural(to_split(x)), x)
+    sp = to_split(x)
+    for c in range(2):
+        for i in range(L):
+            for k in range(L // 2):
+                assert sp[0, c, i, k] == x[0, i, 2 * k + (i + c) % 2]
+
+
+def test_random_initial_state_is_balanced_and_seeded():
+    a = initial_spins(64, 4, "random", seed=1)
+    assert abs(a.mean()) < 4 / np.sqrt(a.size)      # 4 sigma of a fair +-1 mean
+    assert not np.array_equal(a, initial_spins(64, 4, "random", seed=2))
+    np.testing.assert_array_equal(a, initial_spins(64, 4, "random", seed=1))
+
+
+# ---------------------------------------------------------------- bad input
+@pytest.mark.parametrize("kw,words", [
+    (dict(L=1), "L = 1"),
+    (dict(L=8.5), "L = 8.5"),
+    (dict(replicas=0), "replicas = 0"),
+    (dict(dynamics="kawasaki"), "dynamics = 'kawasaki'"),
+    (dict(boundary="open"), "boundary = 'open'"),
+    (dict(dynamics="wolff", boundary="plus"), "wolff"),
+    (dict(temperatures=-1.0), "temperature"),
+    (dict(temperatures=np.ones(3)), "3 values"),
+    (dict(seed=-1), "seed"),
+    (dict(record_every=3, n_sweeps=10), "multiple"),
+    (dict(initial="hot"), "initial"),
+])
+def test_bad_parameters_name_the_problem(kw, words):
+    args = dict(L=8, temperatures=2.0, n_sweeps=10)
+    args.update(kw)
+    with pytest.raises(ValueError, match=None) as info:
+        simulate(**args)
+    assert words in str(info.value)
