@@ -1,0 +1,313 @@
+"""Tests of isingneuron.recorder: bit-exact round trips, incremental appends,
+the complete flag, replacement of incomplete points, and refusals that leave
+files untouched (sha256 before and after)."""
+import hashlib
+import os
+import subprocess
+import sys
+
+import h5py
+import numpy as np
+import pytest
+
+from isingneuron import Traces
+from isingneuron.recorder import (SCHEMA_VERSION, Recorder, RecorderError, file_status,
+                                  list_points, point_info, read_config_text, read_point)
+
+ATTRS = {"L": 6, "dynamics": "glauber", "field": 0.1 + 0.2, "seed": 12345678901234,
+         "plus": True, "protocol": '{"kind": "quench", "bath": 3.0}', "units": "J"}
+
+
+def make_traces(seed=0, R=3, n=50, L=6, n_snap=2, t0=0, every=2, attrs=ATTRS):
+    rng = np.random.default_rng(seed)
+    m = rng.uniform(-1, 1, (R, n))
+    m[0, :3] = [np.nan, -0.0, np.inf][:n]        # bit patterns must survive too
+    snaps = (2 * rng.integers(0, 2, (n_snap, R, L, L)) - 1).astype(np.int8) if n_snap else None
+    return Traces(t=t0 + every * np.arange(1, n + 1, dtype=np.int64),
+                  T=rng.uniform(0.5, 4, (R, n)), m=m, energy=rng.normal(-1, 0.5, (R, n)),
+                  spins=(2 * rng.integers(0, 2, (R, L, L)) - 1).astype(np.int8),
+                  snapshots=snaps,
+                  snapshot_t=(t0 + every * n * np.arange(1, n_snap + 1) // n_snap
+                              ).astype(np.int64) if n_snap else None,
+                  attrs=dict(attrs))
+
+
+def assert_same(a, b):
+    for k in ("t", "T", "m", "energy", "spins", "snapshots", "snapshot_t"):
+        x, y = getattr(a, k), getattr(b, k)
+        if x is None or y is None:
+            assert x is None and y is None, k
+            continue
+        assert x.dtype == y.dtype and x.shape == y.shape, k
+        assert x.tobytes() == y.tobytes(), k
+    assert a.attrs == b.attrs
+
+
+def sha(path):
+    return hashlib.sha256(open(path, "rb").read()).hexdigest()
+
+
+# -------------------------------------------------------------- round trips
+def test_round_trip_bit_for_bit(tmp_path):
+    path = tmp_path / "run.h5"
+    tr = make_traces()
+    with Recorder(path, "x", config_text="L: 6\nseed: 1\n", git_commit="abc123") as rec:
+        rec.write_point("depth=1.5", tr, params={"depth": 1.5})
+    back = read_point(path, "depth=1.5")
+    assert_same(back, tr)
+    info = point_info(path, "depth=1.5")
+    assert info["params"] == {"depth": 1.5} and info["complete"] is True
+    assert info["seed"] == 12345678901234 and info["L"] == 6 and info["units"] == "J"
+    assert (info["n_records"], info["n_replicas"]) == (50, 3)
+    with h5py.File(path, "r") as f:             # plain h5py sees the documented layout
+        assert f.attrs["format"] == "isingneuron" and f.attrs["schema_version"] == SCHEMA_VERSION
+        assert f.attrs["git_commit"] == "abc123" and f.attrs["config"] == "L: 6\nseed: 1\n"
+        d = f["points/depth=1.5/m"]
+        assert d.compression == "gzip" and d.maxshape == (3, None) and d.chunks is not None
+        assert f["points/depth=1.5/snapshots"].dtype == np.int8
+    assert read_config_text(path) == "L: 6\nseed: 1\n"
+
+
+def test_round_trip_without_optional_arrays(tmp_path):
+    tr = make_traces(n_snap=0, attrs={})
+    tr.spins = None
+    with Recorder(tmp_path / "a.h5", git_commit=False) as rec:
+        rec.write_point("p", tr)
+    back = read_point(tmp_path / "a.h5", "p")
+    assert_same(back, tr)
+    with h5py.File(tmp_path / "a.h5", "r") as f:
+        assert "git_commit" not in f.attrs and "config" not in f.attrs
+        assert set(f["points/p"]) == {"t", "T", "m", "energy"}
+
+
+def test_incremental_appends_equal_one_write(tmp_path):
+    parts = [make_traces(seed=k, n=n, t0=t0) for k, (n, t0) in
+             enumerate([(30, 0), (1, 60), (45, 62)])]
+    whole = Traces.concatenate(parts)
+    with Recorder(tmp_path / "inc.h5") as rec:
+        w = rec.open_point("p", 3, {"seed": 1})
+        for p in parts:
+            w.append(p)
+        assert w.n_records == 76
+        w.finalise(whole.spins)
+        rec.write_point("q", whole)
+    a, b = read_point(tmp_path / "inc.h5", "p"), read_point(tmp_path / "inc.h5", "q")
+    assert_same(a, b)
+    assert_same(a, whole)
+    assert a.snapshots.shape == (6, 3, 6, 6)
+
+
+def test_complete_flag_false_until_finalised(tmp_path):
+    path = tmp_path / "c.h5"
+    with Recorder(path) as rec:
+        w = rec.open_point("p", 3)
+        w.append(make_traces())
+        with h5py.File(path, "r") as f:
+            assert not f["points/p"].attrs["complete"]
+            assert f["points/p/m"].shape == (3, 50)          # data already on disk
+        assert rec.completed_points() == [] and rec.points() == ["p"]
+        w.finalise()
+        with h5py.File(path, "r") as f:
+            assert f["points/p"].attrs["complete"]
+        assert rec.completed_points() == ["p"]
+        with pytest.raises(RecorderError, match="finalised"):
+            w.append(make_traces(t0=1000))
+
+
+def test_incomplete_point_is_replaced_on_reopen(tmp_path):
+    path = tmp_path / "r.h5"
+    with Recorder(path) as rec:
+        rec.open_point("p", 3).append(make_traces(seed=1, n=80))   # never finalised
+    assert file_status(path)["incomplete"] == 1
+    with pytest.raises(RecorderError, match="incomplete"):
+        read_point(path, "p")
+    assert read_point(path, "p", allow_incomplete=True).n_records == 80
+    new = make_traces(seed=2, n=20)
+    with Recorder(path, "a") as rec:
+        rec.write_point("p", new)
+    assert_same(read_point(path, "p"), new)
+
+
+def test_killed_writer_leaves_a_readable_incomplete_point(tmp_path):
+    path = tmp_path / "killed.h5"
+    code = ("import os, sys, numpy as np\n"
+            "from isingneuron import Traces\n"
+            "from isingneuron.recorder import Recorder\n"
+            "rec = Recorder(sys.argv[1], 'w')\n"
+            "w = rec.open_point('p', 2)\n"
+            "for k in range(3):\n"
+            "    w.append(Traces(t=np.arange(1, 11) + 10 * k, T=np.ones((2, 10)),\n"
+            "                    m=np.zeros((2, 10)), energy=np.zeros((2, 10))))\n"
+            "os._exit(9)\n")
+    assert subprocess.run([sys.executable, "-c", code, str(path)]).returncode == 9
+    st = file_status(path)
+    assert (st["done"], st["incomplete"], st["failed"]) == (0, 1, 0)
+    assert read_point(path, "p", allow_incomplete=True).n_records == 30
+    with Recorder(path, "a") as rec:
+        rec.write_point("p", make_traces(R=2))
+    assert read_point(path, "p").n_records == 50
+
+
+def test_complete_point_needs_overwrite(tmp_path):
+    path = tmp_path / "o.h5"
+    with Recorder(path) as rec:
+        rec.write_point("p", make_traces(seed=1))
+    digest = sha(path)
+    with Recorder(path, "a") as rec:
+        with pytest.raises(RecorderError, match="'p' is complete.*overwrite"):
+            rec.open_point("p", 3)
+    assert_same(read_point(path, "p"), make_traces(seed=1))
+    with Recorder(path, "a") as rec:
+        rec.write_point("p", make_traces(seed=2), overwrite=True)
+    assert_same(read_point(path, "p"), make_traces(seed=2))
+    assert sha(path) != digest
+
+
+def test_failed_points_and_file_status(tmp_path):
+    path = tmp_path / "s.h5"
+    with Recorder(path, config_text="depths: [1, 2]\n") as rec:
+        rec.write_point("a", make_traces())
+        rec.write_point("b", make_traces())
+        w = rec.open_point("c", 3)
+        w.append(make_traces())
+        rec.mark_failed("c", "FloatingPointError: boom")
+        with pytest.raises(RecorderError, match="closed"):
+            w.append(make_traces(t0=500))
+        rec.mark_failed("d", "worker lost")
+        rec.open_point("e", 3)
+        with pytest.raises(RecorderError, match="'a' is complete"):
+            rec.mark_failed("a", "no")
+    st = file_status(path)
+    assert (st["n_points"], st["done"], st["incomplete"], st["failed"]) == (5, 2, 1, 2)
+    assert st["points"] == {"a": "done", "b": "done", "c": "failed", "d": "failed",
+                            "e": "incomplete"}
+    assert st["config"] == "depths: [1, 2]\n" and st["schema_version"] == 1
+    assert list_points(path) == ["a", "b", "c", "d", "e"]
+    with pytest.raises(RecorderError, match="'c' is failed: FloatingPointError: boom"):
+        read_point(path, "c")
+    with pytest.raises(RecorderError, match=r"no point 'zz' \(points: \['a'"):
+        read_point(path, "zz")
+    with Recorder(path, "a") as rec:                         # a failed point is rerun
+        rec.write_point("c", make_traces(seed=3))
+    assert file_status(path)["done"] == 3
+
+
+def test_bad_chunks_are_refused_before_writing(tmp_path):
+    with Recorder(tmp_path / "b.h5") as rec:
+        w = rec.open_point("p", 3)
+        w.append(make_traces(n=10))
+        with pytest.raises(RecorderError, match=r"Traces.T has shape \(2, 10\).*\(3, 10\)"):
+            w.append(make_traces(R=2, n=10, t0=100))
+        with pytest.raises(RecorderError, match="t must increase"):
+            w.append(make_traces(n=10, t0=5))                # overlaps t <= 20
+        with pytest.raises(RecorderError, match="snapshots chunk"):
+            w.append(make_traces(n=10, L=4, t0=100))
+        with pytest.raises(RecorderError, match="float64.*cannot be stored as int64"):
+            w.append(Traces(t=np.array([100.5]), T=np.ones((3, 1)), m=np.ones((3, 1)),
+                            energy=np.ones((3, 1))))
+        assert w.n_records == 10
+        w.append(make_traces(n=10, t0=100))
+        w.finalise()
+    assert read_point(tmp_path / "b.h5", "p").n_records == 20
+
+
+# ----------------------------------------------------------------- refusals
+def foreign(path):
+    with h5py.File(path, "w") as f:
+        f["data"] = np.arange(10)
+
+
+def newer(path):
+    with Recorder(path, "w") as rec:
+        rec.write_point("p", make_traces())
+    with h5py.File(path, "a") as f:
+        f.attrs["schema_version"] = SCHEMA_VERSION + 1
+
+
+def truncated(path):
+    with Recorder(path, "w") as rec:
+        rec.write_point("p", make_traces(n=2000))
+    data = open(path, "rb").read()
+    open(path, "wb").write(data[: len(data) // 2])
+
+
+def garbage(path):
+    open(path, "wb").write(b"this is not an HDF5 file\n" * 100)
+
+
+def empty(path):
+    open(path, "wb").close()
+
+
+@pytest.mark.parametrize("make, message", [
+    (foreign, "not an isingneuron file"),
+    (newer, "schema_version 2.*upgrade"),
+    (truncated, "truncated or corrupt"),
+    (garbage, "not an HDF5 file"),
+    (empty, "not an HDF5 file"),
+])
+def test_refused_files_are_left_untouched(tmp_path, make, message):
+    path = tmp_path / "f.h5"
+    make(path)
+    digest = sha(path)
+    openers = [lambda: Recorder(path, "a"), lambda: Recorder(path, "w"),
+               lambda: read_point(path, "p"), lambda: file_status(path),
+               lambda: list_points(path), lambda: read_config_text(path)]
+    for op in openers:
+        with pytest.raises(RecorderError, match=message) as info:
+            op()
+        assert str(path) in str(info.value)
+        assert sha(path) == digest
+
+
+def test_mode_x_refuses_an_existing_file(tmp_path):
+    path = tmp_path / "x.h5"
+    with Recorder(path, "x") as rec:
+        rec.write_point("p", make_traces())
+    digest = sha(path)
+    with pytest.raises(RecorderError, match="exists and mode 'x'") as info:
+        Recorder(path, "x")
+    assert str(path) in str(info.value) and sha(path) == digest
+
+
+def test_missing_folder_is_refused(tmp_path):
+    path = tmp_path / "nowhere" / "x.h5"
+    for op in (lambda: Recorder(path, "w"), lambda: Recorder(path, "a"), lambda: file_status(path)):
+        with pytest.raises(RecorderError, match="does not exist") as info:
+            op()
+        assert str(path) in str(info.value)
+    assert not path.parent.exists()
+
+
+def test_config_mismatch_in_append_mode_is_refused(tmp_path):
+    path = tmp_path / "cfg.h5"
+    with Recorder(path, config_text="a: 1\n"):
+        pass
+    digest = sha(path)
+    with pytest.raises(RecorderError, match="config_text differs") as info:
+        Recorder(path, "a", config_text="a: 2\n")
+    assert str(path) in str(info.value) and sha(path) == digest
+    with Recorder(path, "a", config_text="a: 1\n"), Recorder(path, "a"):
+        pass                                                 # same or unchecked config
+    assert read_config_text(path) == "a: 1\n"
+
+
+def test_bad_arguments_are_refused(tmp_path):
+    path = tmp_path / "args.h5"
+    with pytest.raises(RecorderError, match="mode = 'r'"):
+        Recorder(path, "r")
+    with pytest.raises(RecorderError, match="key 'format' is reserved"):
+        Recorder(path, attrs={"format": "mine"})
+    assert not os.path.exists(path)
+    with Recorder(path) as rec:
+        with pytest.raises(RecorderError, match="point name 'a/b'"):
+            rec.open_point("a/b", 1)
+        with pytest.raises(RecorderError, match="n_replicas = 0"):
+            rec.open_point("p", 0)
+        with pytest.raises(RecorderError, match="key 'complete' is reserved"):
+            rec.open_point("p", 1, {"complete": True})
+        with pytest.raises(RecorderError, match="not JSON-serialisable"):
+            rec.open_point("p", 1, params={"f": object()})
+        assert rec.points() == []
+    with pytest.raises(RecorderError, match="closed"):
+        rec.points()
