@@ -1,0 +1,737 @@
+"""Experiment configs: one YAML file describes a run or a sweep, validated at load.
+
+A config is read by :func:`load_config` (or :func:`parse_config` for text),
+checked by pydantic v2 models that forbid unknown keys everywhere, and by
+building its temperature protocol (:mod:`isingneuron.schedules` validates every
+protocol parameter). Every problem is raised as ONE :class:`ConfigError` whose
+message names the key path, the bad value and what is allowed (with a
+"did you mean" for misspelt keys and choices). Nothing here runs or writes
+anything.
+
+Schema (defaults in brackets; times in sweeps, temperatures in J or T/Tc)::
+
+    name: quench                  # [none] a label
+    lattice:
+      L: 32                       # linear size, integer >= 2 (odd L allowed)
+      boundary: plus              # [periodic] periodic | plus (fixed +1 border)
+      field: 0.0                  # [0] uniform field h, J
+    dynamics: metropolis          # [metropolis] metropolis | glauber | wolff
+    protocol:                     # any schedule: kind + its parameters
+      kind: quench                # constant | quench | quench_train | ramp | table | population
+      bath: 3.0
+      depth: 1.5
+      at: 50
+      rate: 0.01
+      units: J                    # [J] J | Tc (every temperature and rate in T/Tc)
+    replicas: 16                  # [1] integer >= 1
+    sweeps: 600                   # integer >= 1, a multiple of record_every (and snapshot_every)
+    record_every: 1               # [1] sweeps between records of m, e, T
+    snapshot_every: null          # [none] sweeps between lattice snapshots
+    initial: random               # [random] random | up | down
+    seed: 1                       # [0] integer in [0, 2**63)
+    analysis:                     # used for summaries; does not change the data
+      theta: 0.9                  # [0.9] dwell-time threshold, in (0, 1]
+      theta_on: 0.9               # [0.9] spike start (hysteresis), in (0, 1]
+      theta_off: 0.5              # [0.5] spike end, in (0, 1], <= theta_on
+      use_abs: false              # [false] analyse |m| instead of m
+    output: output/quench.h5      # HDF5 file (its folder must exist)
+    executor:                     # [local, all cores] how sweep points run
+      kind: local                 # local | dask   (a bare string works too: `executor: dask`)
+      workers: null               # local processes [all cores]
+      address: null               # Dask scheduler, e.g. tcp://10.0.0.1:8786
+    sweep:                        # [none] parameters to vary
+      grid:                       # product of these lists
+        protocol.depth: {start: 0.0, stop: 2.5, num: 11}     # linspace, inclusive
+        dynamics: [metropolis, glauber]
+      zip:                        # these lists advance together (equal lengths)
+        lattice.L: {start: 8, stop: 32, step: 8}              # arange, stop included
+        sweeps: [100, 200, 300, 400]
+
+Protocol kinds and their keys (see :mod:`isingneuron.schedules`): ``constant``
+(T), ``quench`` (bath, depth, at, rate), ``quench_train`` (bath, depths, rate,
+and times or period [+ at]), ``ramp`` (start, stop, duration [, at]), ``table``
+(times, temperatures), ``population`` with either ``schedules`` (a list of the
+above, one per replica) or ``gaussian_quenches`` (bath, mean_depth, sd_depth,
+at, rate [, n: defaults to replicas] [, seed: defaults to the config's seed]).
+
+Sweep keys are dotted paths into the config (``protocol.depth``,
+``lattice.L``, ``dynamics``, ``protocol`` for whole protocols); ``output``,
+``executor``, ``analysis``, ``name`` and ``sweep`` cannot be swept. Every point
+is validated at load. A point's parameters are its overrides, read back from
+its validated config (so ``1`` and ``1.0`` name the same point); its id is a
+hash of their sorted JSON (:attr:`Point.id`).
+
+YAML is read with two fixes over plain PyYAML: ``1e-3`` is a number (YAML 1.1
+wants ``1.0e-3``) and a key given twice is an error.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import itertools
+import json
+import math
+import re
+import typing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal, Optional, Union
+
+import numpy as np
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+
+from .schedules import Population, Schedule, ScheduleError
+
+__all__ = ["ConfigError", "Config", "Point", "load_config", "parse_config", "stored_text",
+           "config_diff", "MAX_POINTS"]
+
+MAX_POINTS = 100_000          # a sweep larger than this is refused (likely a typo in a range)
+_NOT_SWEPT = ("sweep", "output", "executor", "analysis", "name")
+_NOT_STORED = {"output", "executor", "analysis"}   # how/where it runs, not what it computes
+
+
+class ConfigError(ValueError):
+    """A config cannot be used; the message names the key path and what is allowed."""
+
+
+# ----------------------------------------------------------------------- models
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
+
+
+class LatticeSpec(_Spec):
+    """The membrane: L x L channels, its border and the field."""
+    L: Annotated[int, Field(ge=2, description="linear size (channels per side)")]
+    boundary: Literal["periodic", "plus"] = "periodic"
+    field: float = 0.0
+
+
+# Protocol parameters are typed Any: the schedule constructor validates them
+# (and names the parameter), pydantic checks the keys.
+class ConstantSpec(_Spec):
+    kind: Literal["constant"]
+    T: Any
+    units: Any = "J"
+
+
+class QuenchSpec(_Spec):
+    kind: Literal["quench"]
+    bath: Any
+    depth: Any
+    at: Any
+    rate: Any
+    units: Any = "J"
+
+
+class QuenchTrainSpec(_Spec):
+    kind: Literal["quench_train"]
+    bath: Any
+    depths: Any
+    rate: Any
+    times: Any = None
+    period: Any = None
+    at: Any = None
+    units: Any = "J"
+
+
+class RampSpec(_Spec):
+    kind: Literal["ramp"]
+    start: Any
+    stop: Any
+    duration: Any
+    at: Any = 0.0
+    units: Any = "J"
+
+
+class TableSpec(_Spec):
+    kind: Literal["table"]
+    times: Any
+    temperatures: Any
+    units: Any = "J"
+
+
+MemberSpec = Annotated[Union[ConstantSpec, QuenchSpec, QuenchTrainSpec, RampSpec, TableSpec],
+                       Field(discriminator="kind")]
+
+
+class GaussianSpec(_Spec):
+    bath: Any
+    mean_depth: Any
+    sd_depth: Any
+    at: Any
+    rate: Any
+    n: Any = None
+    seed: Any = None
+    units: Any = "J"
+
+
+class PopulationSpec(_Spec):
+    kind: Literal["population"]
+    gaussian_quenches: Optional[GaussianSpec] = None
+    schedules: Optional[list[MemberSpec]] = None
+
+
+ProtocolSpec = Annotated[Union[ConstantSpec, QuenchSpec, QuenchTrainSpec, RampSpec, TableSpec,
+                               PopulationSpec], Field(discriminator="kind")]
+
+
+class AnalysisSpec(_Spec):
+    """Thresholds of the spike measures (summaries only)."""
+    theta: Annotated[float, Field(gt=0, le=1)] = 0.9
+    theta_on: Annotated[float, Field(gt=0, le=1)] = 0.9
+    theta_off: Annotated[float, Field(gt=0, le=1)] = 0.5
+    use_abs: bool = False
+
+    @model_validator(mode="after")
+    def _hysteresis(self):
+        if self.theta_off > self.theta_on:
+            raise ValueError(f"analysis.theta_off = {self.theta_off:g} > analysis.theta_on = "
+                             f"{self.theta_on:g}: theta_off must be <= theta_on (hysteresis)")
+        return self
+
+
+class ExecutorSpec(_Spec):
+    """Where sweep points run: local processes, or a Dask cluster."""
+    kind: Literal["local", "dask"] = "local"
+    workers: Optional[Annotated[int, Field(ge=1)]] = None
+    address: Optional[Annotated[str, Field(min_length=1)]] = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, v):
+        return {"kind": v} if isinstance(v, str) else v
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        if self.kind == "local" and self.address is not None:
+            raise ValueError(f"executor.address = {self.address!r} is only used with "
+                             "executor.kind: dask")
+        if self.kind == "dask" and self.workers is not None:
+            raise ValueError(f"executor.workers = {self.workers} applies to kind: local; a Dask "
+                             "cluster has its own workers")
+        return self
+
+
+class SweepSpec(_Spec):
+    """Parameters to vary: ``grid`` (product) and/or ``zip`` (lists advanced together)."""
+    grid: Optional[dict[str, Any]] = None
+    zip: Optional[dict[str, Any]] = None
+
+
+class Config(_Spec):
+    """A validated experiment (see the module docstring for the schema)."""
+    name: Optional[str] = None
+    lattice: LatticeSpec
+    dynamics: Literal["metropolis", "glauber", "wolff"] = "metropolis"
+    protocol: ProtocolSpec
+    replicas: Annotated[int, Field(ge=1)] = 1
+    sweeps: Annotated[int, Field(ge=1)]
+    record_every: Annotated[int, Field(ge=1)] = 1
+    snapshot_every: Optional[Annotated[int, Field(ge=1)]] = None
+    initial: Literal["random", "up", "down"] = "random"
+    seed: Annotated[int, Field(ge=0, lt=2**63)] = 0
+    analysis: AnalysisSpec = AnalysisSpec()
+    output: Annotated[str, Field(min_length=1)]
+    executor: ExecutorSpec = ExecutorSpec()
+    sweep: Optional[SweepSpec] = None
+
+    _schedule: Schedule = PrivateAttr(None)
+    _points: list = PrivateAttr(None)
+
+    @model_validator(mode="after")
+    def _cross_checks(self):
+        unit = self.record_every
+        what = f"record_every = {self.record_every}"
+        if self.snapshot_every:
+            unit = math.lcm(unit, self.snapshot_every)
+            what += f" and snapshot_every = {self.snapshot_every} (lcm {unit})"
+        if self.sweeps % unit:
+            raise ValueError(f"sweeps = {self.sweeps}: must be a multiple of {what}")
+        if self.dynamics == "wolff" and (self.lattice.boundary != "periodic"
+                                         or self.lattice.field != 0):
+            raise ValueError(f"dynamics = 'wolff' needs lattice.boundary = 'periodic' and "
+                             f"lattice.field = 0 (got {self.lattice.boundary!r}, "
+                             f"{self.lattice.field:g}); use metropolis or glauber")
+        self._schedule = _build_schedule(self.protocol, self.replicas, self.seed)
+        # store the protocol as the schedule understood it (floats, units, filled defaults)
+        self.protocol = type(self.protocol).model_validate(self._schedule.to_dict())
+        return self
+
+    @property
+    def schedule(self) -> Schedule:
+        """The temperature protocol, a :class:`isingneuron.schedules.Schedule`."""
+        return self._schedule
+
+    def points(self) -> list["Point"]:
+        """The points of this config: one (no parameters) without a sweep section.
+
+        Raises
+        ------
+        ConfigError
+            A sweep key that is not a config path, an empty or malformed list or
+            range, zip lists of different lengths, a repeated point, or a point
+            whose config is invalid.
+        """
+        if self._points is None:
+            self._points = _expand(self)
+        return self._points
+
+
+@dataclass(frozen=True)
+class Point:
+    """One point of a sweep: its parameter values and its complete config.
+
+    Attributes
+    ----------
+    params : dict
+        Dotted path -> value, canonical (read back from the validated config).
+    config : Config
+        The point's config (no sweep section).
+    """
+    params: dict
+    config: Config
+
+    @property
+    def id(self) -> str:
+        """Stable id: the first 16 hex digits of sha256 of the sorted JSON of ``params``."""
+        text = json.dumps(self.params, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    @property
+    def label(self) -> str:
+        """Short human-readable ``key=value`` description ("-" for no parameters)."""
+        return " ".join(f"{k}={_short(v)}" for k, v in self.params.items()) or "-"
+
+
+def _short(v):
+    if isinstance(v, float):
+        return f"{v:.6g}"
+    if isinstance(v, (dict, list)):
+        return json.dumps(v, separators=(",", ":"))
+    return str(v)
+
+
+# -------------------------------------------------------------------- protocol
+_SCHED_ERR = re.compile(r"^[\w.]+: (\w+)(\[\d+\])? = ")
+
+
+def _schedule_error(exc, where, kind):
+    """Turn a ScheduleError into a message naming ``where.<param>``."""
+    msg = str(exc)
+    m = _SCHED_ERR.match(msg)
+    if m:
+        return f"{where}.{msg[msg.index(': ') + 2:]}"
+    rest = msg.split(": ", 1)[1] if ": " in msg else msg
+    return f"{where} (kind {kind}): {rest}"
+
+
+def _plain(spec) -> dict:
+    return {k: v for k, v in spec.model_dump().items() if v is not None}
+
+
+def _build_schedule(spec, replicas, seed) -> Schedule:
+    """Construct the schedule of a protocol spec; ValueError names ``protocol.<param>``."""
+    if not isinstance(spec, PopulationSpec):
+        try:
+            return Schedule.from_dict(_plain(spec))
+        except ScheduleError as exc:
+            raise ValueError(_schedule_error(exc, "protocol", spec.kind)) from None
+    if (spec.gaussian_quenches is None) == (spec.schedules is None):
+        raise ValueError("protocol (kind population): give exactly one of "
+                         "'gaussian_quenches' (a mapping) or 'schedules' (a list)")
+    if spec.schedules is not None:
+        members = []
+        for i, s in enumerate(spec.schedules):
+            try:
+                members.append(Schedule.from_dict(_plain(s)))
+            except ScheduleError as exc:
+                raise ValueError(_schedule_error(exc, f"protocol.schedules[{i}]", s.kind)) from None
+        if len(members) != replicas:
+            raise ValueError(f"protocol.schedules has {len(members)} entries for replicas = "
+                             f"{replicas}: give one schedule per replica")
+        return Population(members)
+    g = _plain(spec.gaussian_quenches)
+    g.setdefault("n", replicas)
+    g.setdefault("seed", seed)
+    if g["n"] != replicas:
+        raise ValueError(f"protocol.gaussian_quenches.n = {g['n']!r} but replicas = {replicas}: "
+                         "they must be equal (or leave n out)")
+    try:
+        return Population.gaussian_quenches(**g)
+    except ScheduleError as exc:
+        raise ValueError(_schedule_error(exc, "protocol.gaussian_quenches", "population")) from None
+
+
+# ------------------------------------------------------------------ error text
+def _models_in(tp) -> list:
+    """BaseModel classes found in an annotation (through Annotated, Optional, Union)."""
+    origin = typing.get_origin(tp)
+    if origin is Annotated:
+        return _models_in(typing.get_args(tp)[0])
+    if origin is Union:
+        return [m for a in typing.get_args(tp) for m in _models_in(a)]
+    return [tp] if isinstance(tp, type) and issubclass(tp, BaseModel) else []
+
+
+def _list_item(tp):
+    """Element annotation of a list annotation (through Annotated, Optional), else None."""
+    origin = typing.get_origin(tp)
+    if origin is Annotated:
+        return _list_item(typing.get_args(tp)[0])
+    if origin is Union:
+        for a in typing.get_args(tp):
+            item = _list_item(a)
+            if item is not None:
+                return item
+        return None
+    return typing.get_args(tp)[0] if origin is list else None
+
+
+def _tag(model):
+    f = model.model_fields.get("kind")
+    return typing.get_args(f.annotation)[0] if f is not None else None
+
+
+def _walk(loc):
+    """Path text of a pydantic ``loc`` (union tags removed) and the model that holds it.
+
+    Returns ``(path, parent, annotation)``: the model holding the last key, and
+    the annotation of the last key (or None).
+    """
+    path, parent, tp = "", None, Config
+    for item in loc:
+        if isinstance(item, int):
+            path += f"[{item}]"
+            tp = _list_item(tp)
+            continue
+        models = _models_in(tp)
+        if len(models) > 1 and item in {_tag(m) for m in models}:
+            tp = next(m for m in models if _tag(m) == item)   # a union tag, not a key
+            continue
+        model = models[0] if models else None
+        parent = model
+        path = f"{path}.{item}" if path else str(item)
+        tp = model.model_fields[item].annotation if model and item in model.model_fields else None
+    return path, parent, tp
+
+
+def _suggest(word, choices):
+    near = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
+    return f"; did you mean {near[0]!r}?" if near else ""
+
+
+def _keys(model):
+    return ", ".join(model.model_fields) if model else ""
+
+
+_TYPE_WORDS = {"int_type": "an integer", "float_type": "a number", "bool_type": "true or false",
+               "string_type": "a string", "list_type": "a list", "dict_type": "a mapping",
+               "model_type": "a mapping", "model_attributes_type": "a mapping",
+               "finite_number": "a finite number", "int_from_float": "an integer"}
+
+
+def _describe(err) -> str:
+    """One message for one pydantic error."""
+    kind, loc, ctx = err["type"], err["loc"], err.get("ctx") or {}
+    value = err.get("input")
+    path, parent, tp = _walk(loc)
+    where = path or "the config"
+    if kind == "extra_forbidden":
+        allowed = list(parent.model_fields) if parent else []
+        owner = path.rsplit(".", 1)[0] if "." in path else "the config"
+        return (f"unknown key {path!r}{_suggest(loc[-1], allowed)} (allowed in {owner}: "
+                f"{', '.join(allowed)})")
+    if kind == "missing":
+        owner = path.rsplit(".", 1)[0] if "." in path else "the config"
+        tag = f" (kind {_tag(parent)})" if parent is not None and _tag(parent) else ""
+        return f"missing required key {path!r}{tag}; keys of {owner}: {_keys(parent)}"
+    if kind == "union_tag_invalid":
+        tags = ctx.get("expected_tags", "")
+        choices = re.findall(r"'([^']*)'", tags)
+        return (f"{where}.kind = {ctx.get('tag')!r}: allowed kinds are {tags}"
+                f"{_suggest(ctx.get('tag'), choices)}")
+    if kind == "union_tag_not_found":
+        tags = ", ".join(_tag(m) for m in _models_in(tp) if _tag(m))
+        return f"{where}: missing key 'kind' (allowed kinds: {tags})"
+    if kind == "literal_error":
+        choices = list(typing.get_args(tp)) if typing.get_origin(tp) is Literal else []
+        return (f"{where} = {value!r}: allowed are {ctx.get('expected', '')}"
+                f"{_suggest(value, choices) if isinstance(value, str) else ''}")
+    if kind == "value_error":
+        return str(ctx.get("error", err["msg"]))
+    if kind in _TYPE_WORDS:
+        models = _models_in(tp)
+        extra = ""
+        if len(models) > 1:
+            extra = f" with a 'kind' key ({', '.join(_tag(m) for m in models if _tag(m))})"
+        elif models:
+            extra = f" with keys {_keys(models[0])}"
+        return f"{where} = {value!r}: must be {_TYPE_WORDS[kind]}{extra}"
+    msg = err["msg"].replace("Input should be", "must be")
+    return f"{where} = {value!r}: {msg}"
+
+
+def _format(exc: ValidationError, prefix="") -> str:
+    """The first problem only (one message); an unknown key goes first, since a
+    misspelt key is also reported missing and the typo is the news."""
+    errs = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
+    return prefix + _describe(errs[0])
+
+
+def _validate(data, prefix="") -> Config:
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_format(exc, prefix)) from None
+
+
+# ----------------------------------------------------------------------- sweeps
+def _get(d, path):
+    for part in path.split("."):
+        if not isinstance(d, dict) or part not in d:
+            raise KeyError(path)
+        d = d[part]
+    return d
+
+
+def _set(d, path, value):
+    *head, last = path.split(".")
+    for part in head:
+        d = d[part]
+    d[last] = value
+
+
+def _paths(d, prefix=""):
+    for k, v in d.items():
+        p = f"{prefix}{k}"
+        yield p
+        if isinstance(v, dict):
+            yield from _paths(v, p + ".")
+
+
+def _number(v):
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _tidy(x: float) -> float:
+    return float(f"{x:.12g}")          # 0.30000000000000004 -> 0.3
+
+
+def _values(where, v) -> list:
+    """The list of values of one sweep key: a list, or a range mapping."""
+    if isinstance(v, list):
+        if not v:
+            raise ConfigError(f"{where}: empty list: give at least one value")
+        return v
+    if not isinstance(v, dict):
+        raise ConfigError(f"{where} = {v!r}: must be a list of values or a range "
+                          "{start, stop, num} (linspace, inclusive) or {start, stop, step}")
+    extra = sorted(set(v) - {"start", "stop", "num", "step"})
+    if extra:
+        raise ConfigError(f"unknown key '{where}.{extra[0]}'"
+                          f"{_suggest(extra[0], ['start', 'stop', 'num', 'step'])} "
+                          "(a range has start, stop and num or step)")
+    for k in ("start", "stop"):
+        if k not in v:
+            raise ConfigError(f"missing required key '{where}.{k}' (a range has start, stop "
+                              "and num or step)")
+        if not _number(v[k]):
+            raise ConfigError(f"{where}.{k} = {v[k]!r}: must be a finite number")
+    start, stop = v["start"], v["stop"]
+    if ("num" in v) == ("step" in v):
+        raise ConfigError(f"{where}: give exactly one of 'num' (number of values, linspace) "
+                          "or 'step' (spacing)")
+    if "num" in v:
+        num = v["num"]
+        if isinstance(num, bool) or not isinstance(num, int) or not 1 <= num <= MAX_POINTS:
+            raise ConfigError(f"{where}.num = {num!r}: must be an integer in [1, {MAX_POINTS}]")
+        vals = np.linspace(start, stop, num)
+        if isinstance(start, int) and isinstance(stop, int) and np.all(vals == np.round(vals)):
+            return [int(x) for x in vals]
+        return [_tidy(x) for x in vals]
+    step = v["step"]
+    if not _number(step) or step == 0 or (stop - start) * step < 0:
+        raise ConfigError(f"{where}.step = {step!r}: must be a non-zero number with the sign "
+                          f"of stop - start = {stop - start!r}")
+    n = int(math.floor((stop - start) / step + 1e-9)) + 1
+    if n > MAX_POINTS:
+        raise ConfigError(f"{where}: {n} values: at most {MAX_POINTS}")
+    if all(isinstance(x, int) for x in (start, stop, step)):
+        return [start + k * step for k in range(n)]
+    return [_tidy(start + k * step) for k in range(n)]
+
+
+def _expand(config: Config) -> list[Point]:
+    if config.sweep is None:
+        return [Point({}, config)]
+    base = config.model_dump(mode="json", exclude={"sweep"})
+    known = list(_paths(base))
+    sections = {}
+    for section in ("grid", "zip"):
+        spec = getattr(config.sweep, section) or {}
+        lists = {}
+        for key, raw in spec.items():
+            where = f"sweep.{section}.{key}"
+            if key.split(".")[0] in _NOT_SWEPT:
+                raise ConfigError(f"{where}: '{key.split('.')[0]}' cannot be swept "
+                                  f"(not sweepable: {', '.join(_NOT_SWEPT)})")
+            if key not in known:
+                raise ConfigError(f"{where}: {key!r} is not a key of this config"
+                                  f"{_suggest(key, known)}")
+            lists[key] = _values(where, raw)
+        sections[section] = lists
+    grid, zipped = sections["grid"], sections["zip"]
+    if not grid and not zipped:
+        raise ConfigError("sweep: give 'grid' and/or 'zip' with at least one key")
+    both = sorted(set(grid) & set(zipped))
+    if both:
+        raise ConfigError(f"sweep: key {both[0]!r} is in both grid and zip: give it once")
+    keys = list(grid) + list(zipped)
+    for a, b in itertools.permutations(keys, 2):
+        if b.startswith(a + "."):
+            raise ConfigError(f"sweep: keys {a!r} and {b!r} overlap: each config key may be "
+                              "swept once")
+    lengths = {k: len(v) for k, v in zipped.items()}
+    if len(set(lengths.values())) > 1:
+        raise ConfigError("sweep.zip: lists have different lengths ("
+                          + ", ".join(f"{k}: {n}" for k, n in lengths.items())
+                          + "): zipped lists advance together and must be equally long")
+    zip_rows = list(zip(*zipped.values())) if zipped else [()]
+    n_points = math.prod(len(v) for v in grid.values()) * len(zip_rows)
+    if n_points > MAX_POINTS:
+        raise ConfigError(f"sweep: {n_points} points: at most {MAX_POINTS}")
+    points, seen = [], {}
+    for combo in itertools.product(*grid.values()):
+        for row in zip_rows:
+            raw = dict(zip(keys, combo + tuple(row)))
+            data = json.loads(json.dumps(base))
+            for k, v in raw.items():
+                _set(data, k, v)
+            label = " ".join(f"{k}={_short(v)}" for k, v in raw.items())
+            cfg = _validate(data, prefix=f"sweep point {label}: ")
+            canon = cfg.model_dump(mode="json")
+            point = Point({k: _get(canon, k) for k in keys}, cfg)
+            if point.id in seen:
+                raise ConfigError(f"sweep: point {label} appears twice (same as "
+                                  f"{seen[point.id]}): remove the repeated value")
+            seen[point.id] = label
+            points.append(point)
+    return points
+
+
+# ------------------------------------------------------------------------ YAML
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that reads 1e-3 as a number and refuses repeated keys."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if key in seen:
+                mark = key_node.start_mark
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key {key!r} appears twice", mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep)
+
+
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"""^(?:[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)
+                   |[-+]?\.[0-9_]+(?:[eE][-+]?[0-9]+)?)$""", re.X),
+    list("-+0123456789."))
+
+
+def parse_config(text: str, source: str = "<config>", *, output=None) -> Config:
+    """Validate a config given as YAML text; every point of a sweep is checked.
+
+    Parameters
+    ----------
+    text : str
+        YAML text.
+    source : str
+        Name used in messages (usually the file path).
+    output : str, optional
+        Replaces the config's ``output`` (e.g. from ``--output``).
+
+    Raises
+    ------
+    ConfigError
+    """
+    try:
+        data = yaml.load(text, Loader=_Loader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(f"{source}: YAML syntax error{at}: {problem}") from None
+    if data is None:
+        raise ConfigError(f"{source}: the config is empty: it needs at least lattice, "
+                          "protocol, sweeps and output")
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: must be a YAML mapping of keys (lattice, protocol, "
+                          f"sweeps, output, ...), not {type(data).__name__}")
+    bad = [k for k in data if not isinstance(k, str)]
+    if bad:
+        raise ConfigError(f"{source}: key {bad[0]!r} must be a string")
+    if output is not None:
+        data["output"] = str(output)
+    config = _validate(data)
+    config.points()
+    return config
+
+
+def load_config(path, *, output=None) -> Config:
+    """Read and validate a YAML config file (see :func:`parse_config`).
+
+    Raises
+    ------
+    ConfigError
+        Missing or unreadable file, YAML syntax error, or an invalid config.
+    """
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{p}: no such config file") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{p}: is a folder, not a config file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{p}: cannot read config file: {exc}") from None
+    return parse_config(text, str(p), output=output)
+
+
+# ------------------------------------------------------------- stored configs
+def stored_text(config: Config) -> str:
+    """Canonical YAML of what determines the data (everything but output, executor, analysis).
+
+    This text is stored in the output file; rerunning on that file requires
+    the same text.
+    """
+    data = config.model_dump(mode="json", exclude=_NOT_STORED)
+    return yaml.safe_dump(data, sort_keys=True, default_flow_style=False)
+
+
+def _flat(d, prefix=""):
+    out = {}
+    for k, v in (d or {}).items():
+        if isinstance(v, dict) and v:
+            out.update(_flat(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
+
+
+def config_diff(stored: str, current: str, limit=3) -> str:
+    """Short description of where two stored config texts differ."""
+    try:
+        a, b = _flat(yaml.safe_load(stored)), _flat(yaml.safe_load(current))
+    except yaml.YAMLError:
+        return "the stored config cannot be parsed"
+    keys = sorted(k for k in set(a) | set(b) if a.get(k, "<absent>") != b.get(k, "<absent>"))
+    parts = [f"{k}: {_short(a.get(k, '<absent>'))} in the file, {_short(b.get(k, '<absent>'))} "
+             "now" for k in keys[:limit]]
+    more = f" and {len(keys) - limit} more" if len(keys) > limit else ""
+    return "; ".join(parts) + more if parts else "formatting only"
