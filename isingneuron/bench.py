@@ -1,0 +1,128 @@
+"""Engine throughput: spin-flip attempts per nanosecond, against a NumPy baseline.
+
+Run as ``isingneuron bench [--quick] [--json PATH]`` or
+``python benchmarks/bench_engine.py`` (which also writes
+``benchmarks/results/engine.json``).
+
+flips/ns = L**2 * replicas * sweeps / elapsed ns. Each engine figure is the
+best of three timed runs after a warm-up (compilation excluded). The baseline
+is a vectorised NumPy checkerboard Metropolis sweep (np.roll neighbour sums,
+np.random uniforms) run in the same process on the same lattice; the ratio
+column is engine / baseline. Memory is the engine's lattice state in bytes per
+spin. Results depend on the machine and on what else it runs: numbers are
+reported, never asserted.
+"""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+import time
+
+import numba
+import numpy as np
+
+from .engine import Lattice
+
+__all__ = ["CASES", "QUICK_CASES", "numpy_checkerboard", "timed", "engine_rate", "baseline_rate",
+           "run_benchmark", "write_json"]
+
+#: (L, replicas) of the full table and of ``--quick``.
+CASES = [(64, 1), (256, 1), (1024, 1), (4096, 1), (64, 32)]
+QUICK_CASES = [(64, 1), (256, 1), (64, 32)]
+RECORD_EVERY = 10
+
+
+def numpy_checkerboard(spins, T, n_sweeps, rng):
+    """Baseline: vectorised NumPy Metropolis, checkerboard order, periodic."""
+    L = spins.shape[-1]
+    ii, jj = np.indices((L, L))
+    masks = [((ii + jj) % 2 == c) for c in (0, 1)]
+    s = spins.astype(np.int64)
+    for _ in range(n_sweeps):
+        for mask in masks:
+            nn = (np.roll(s, 1, -1) + np.roll(s, -1, -1) + np.roll(s, 1, -2) + np.roll(s, -1, -2))
+            dE = 2 * s * nn
+            accept = (rng.random(s.shape) < np.exp(-dE / T)) & mask
+            s = np.where(accept, -s, s)
+    return s
+
+
+def timed(fn, repeats=3):
+    """Best wall time of ``repeats`` calls of ``fn``, seconds."""
+    best = np.inf
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def engine_rate(L, R, dynamics, threads, target_s=0.3, record_every=RECORD_EVERY):
+    """Engine flips/ns and bytes per spin for ``R`` replicas of ``L x L`` at T = 2.5."""
+    numba.set_num_threads(threads)
+    lat = Lattice(L, R, dynamics, seed=1, initial="random")
+    lat.run(record_every, 2.5, record_every)          # compile + warm up
+    t0 = time.perf_counter()
+    lat.run(record_every, 2.5, record_every)
+    per = max(time.perf_counter() - t0, 1e-6) / record_every
+    n = max(record_every, int(target_s / per) // record_every * record_every)
+    dt = timed(lambda: lat.run(n, 2.5, record_every))
+    mem = lat._state.nbytes / (L * L * R)
+    return L * L * R * n / dt / 1e9, mem
+
+
+def baseline_rate(L, R, target_s=0.3):
+    """NumPy checkerboard flips/ns on the same lattice."""
+    rng = np.random.default_rng(0)
+    spins = np.where(rng.random((R, L, L)) < 0.5, 1, -1).astype(np.int8)
+    t0 = time.perf_counter()
+    numpy_checkerboard(spins, 2.5, 1, rng)
+    per = time.perf_counter() - t0
+    n = max(1, int(target_s / per))
+    dt = timed(lambda: numpy_checkerboard(spins, 2.5, n, rng), repeats=2)
+    return L * L * R * n / dt / 1e9
+
+
+def run_benchmark(cases=CASES, *, target_s=0.3, dynamics=("metropolis", "glauber"),
+                  out=print) -> dict:
+    """Measure every case with 1 thread and all threads; ``out`` gets the table lines.
+
+    Returns
+    -------
+    dict
+        Machine description and ``rows`` (one dict per measurement).
+    """
+    max_threads = numba.config.NUMBA_NUM_THREADS
+    previous = numba.get_num_threads()
+    out(f"isingneuron engine benchmark: {platform.processor() or platform.machine()}, "
+        f"numba {numba.__version__}, {max_threads} threads available")
+    head = (f"{'L':>5} {'R':>3} {'dynamics':>10} {'threads':>7} {'flips/ns':>9} {'numpy':>7} "
+            f"{'ratio':>7} {'B/spin':>7}")
+    out(head)
+    out("-" * len(head))
+    rows = []
+    try:
+        for L, R in cases:
+            base = baseline_rate(L, R, target_s)
+            for dyn in dynamics:
+                for threads in sorted({1, max_threads}):
+                    rate, mem = engine_rate(L, R, dyn, threads, target_s)
+                    rows.append(dict(L=L, R=R, dynamics=dyn, threads=threads, flips_per_ns=rate,
+                                     numpy_flips_per_ns=base, ratio=rate / base,
+                                     bytes_per_spin=mem))
+                    out(f"{L:>5} {R:>3} {dyn:>10} {threads:>7} {rate:>9.3f} {base:>7.3f} "
+                        f"{rate / base:>7.1f} {mem:>7.3f}")
+    finally:
+        numba.set_num_threads(previous)
+    return {"machine": platform.platform(), "python": sys.version.split()[0],
+            "numba": numba.__version__, "numpy": np.__version__,
+            "record_every": RECORD_EVERY, "rows": rows}
+
+
+def write_json(result: dict, path) -> None:
+    """Write :func:`run_benchmark` output as JSON (the folder is created)."""
+    os.makedirs(os.path.dirname(str(path)) or ".", exist_ok=True)
+    with open(path, "w") as fh:
+        json.dump(result, fh, indent=2)
