@@ -1,0 +1,256 @@
+"""The ``isingneuron`` command line: wires config, sweep, recorder, plots and bench.
+
+Every bad input (config, file, option) ends with exit status 2 and one line
+``isingneuron: error: <message>`` on stderr, before any output file is
+created or touched. A run in which some points failed ends with status 1
+(the failures are recorded in the file; rerun to retry them); an interrupted
+run with status 130 (complete points are kept; rerun to resume).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ._version import __version__
+
+__all__ = ["main"]
+
+PROG = "isingneuron"
+
+_RUN_EXAMPLES = """examples:
+  isingneuron run configs/quench.yaml
+  isingneuron run configs/activation.yaml --workers 2 --output /tmp/act.h5
+  isingneuron run configs/activation.yaml --dask tcp://scheduler:8786
+  isingneuron run configs/activation.yaml --force-new      # replace the file's results
+
+Rerunning on an existing output file resumes: complete points are kept,
+the others run. A file holding a different config is refused."""
+
+_EXAMPLES = {
+    "run": ("run a config: one point, or every point of its sweep: section",
+            "Runs CONFIG, writes its output file and prints a per-point summary\n(dwell time at "
+            "theta +- sem, hysteresis spikes, integral of m dt, <|m|>).", _RUN_EXAMPLES),
+    "sweep": ("run the points of a config's sweep: section (as run)",
+              "Same as run, for configs that have a sweep: section.",
+              _RUN_EXAMPLES.replace("isingneuron run configs/quench.yaml\n  ", "")
+              .replace("isingneuron run", "isingneuron sweep")),
+    "status": ("points done / total, failures and the stored config of a file",
+               "Reads an output file (read only).",
+               "examples:\n  isingneuron status output/activation.h5"),
+    "plot": ("PNG of T(t) and m(t) for each point of a file",
+             "Writes <file stem>_<point>.png next to the file (or in --out).",
+             "examples:\n  isingneuron plot output/quench.h5\n"
+             "  isingneuron plot output/activation.h5 --out /tmp/figs"),
+    "bench": ("engine throughput (flips/ns) against a NumPy baseline",
+              "Timings are machine-dependent and only reported.",
+              "examples:\n  isingneuron bench --quick\n  isingneuron bench --json bench.json"),
+    "info": ("versions, threads and the Numba cache folder", "", "examples:\n  isingneuron info"),
+}
+
+
+class _UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):             # one line, no usage block
+        raise _UsageError(f"{message} (see `{self.prog} --help`)")
+
+
+def _workers(text):
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--workers {text!r}: must be an integer >= 1") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"--workers {n}: must be an integer >= 1")
+    return n
+
+
+def _parser():
+    fmt = argparse.RawDescriptionHelpFormatter
+    p = _Parser(prog=PROG, formatter_class=fmt,
+                description="A neurone's spike as an Ising phase transition: run lattice "
+                            "quench experiments described by YAML configs.",
+                epilog="examples:\n  make run                         # = isingneuron run "
+                       "configs/quench.yaml\n  isingneuron run configs/activation.yaml\n"
+                       "  isingneuron status output/activation.h5\n"
+                       "  isingneuron <command> --help     # options of a command")
+    p.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                           parser_class=_Parser)
+    cmds = {}
+    for name, (summary, desc, epilog) in _EXAMPLES.items():
+        cmds[name] = sub.add_parser(name, help=summary, description=f"{summary}.\n\n{desc}".strip(),
+                                    epilog=epilog, formatter_class=fmt)
+    for name in ("run", "sweep"):
+        c = cmds[name]
+        c.add_argument("config", metavar="CONFIG", help="YAML config file (see configs/)")
+        c.add_argument("--output", "-o", metavar="PATH",
+                       help="output HDF5 file (overrides the config's output)")
+        c.add_argument("--workers", "-j", type=_workers, metavar="N",
+                       help="local worker processes (default: the config's, else all cores; "
+                            "1 runs in this process)")
+        c.add_argument("--dask", metavar="ADDRESS",
+                       help="run the points on the Dask scheduler at ADDRESS "
+                            "(needs isingneuron[distributed])")
+        c.add_argument("--force-new", action="store_true",
+                       help="replace an existing output file instead of resuming it")
+        c.add_argument("--fail-fast", action="store_true",
+                       help="stop starting points after the first failure")
+        c.add_argument("--no-progress", action="store_true",
+                       help="no progress bar; one line per finished point instead")
+        c.set_defaults(func=_cmd_sweep if name == "sweep" else _cmd_run)
+    for name in ("status", "plot"):
+        cmds[name].add_argument("file", metavar="FILE", help="isingneuron HDF5 output file")
+    cmds["status"].set_defaults(func=_cmd_status)
+    cmds["plot"].add_argument("--out", metavar="DIR",
+                              help="folder for the PNGs (default: next to FILE)")
+    cmds["plot"].set_defaults(func=_cmd_plot)
+    cmds["bench"].add_argument("--quick", action="store_true", help="small sizes only")
+    cmds["bench"].add_argument("--json", metavar="PATH", help="also write the results as JSON")
+    cmds["bench"].set_defaults(func=_cmd_bench)
+    cmds["info"].set_defaults(func=_cmd_info)
+    return p
+
+
+# --------------------------------------------------------------------- commands
+def _cmd_run(args, need_sweep=False):
+    from .config import ConfigError, load_config
+    from .sweep import format_summary, make_executor, make_plan, run_plan, summary
+
+    config = load_config(args.config, output=args.output)
+    if need_sweep and config.sweep is None:
+        raise ConfigError(f"{args.config}: has no sweep: section (one point); use "
+                          "`isingneuron run`")
+    plan = make_plan(config, force_new=args.force_new)
+    name = config.name or Path(args.config).stem
+    n, todo = len(plan.points), len(plan.pending)
+    print(f"{name}: {n} point{'s' * (n != 1)}, {len(plan.done)} already complete in {plan.path}"
+          + (" (replacing it)" if plan.mode == "w" else ""))
+    failed = {}
+    if todo:
+        with make_executor(config.executor, todo, args.workers, args.dask) as ex:
+            print(f"running {todo} point{'s' * (todo != 1)} on {ex.describe()}", flush=True)
+            progress = not args.no_progress and sys.stderr.isatty()
+            result = run_plan(plan, ex, progress=progress, fail_fast=args.fail_fast)
+        failed = result.failed
+        print(f"{len(result.completed)} point{'s' * (len(result.completed) != 1)} done in "
+              f"{result.seconds:.1f} s, written to {plan.path}")
+    rows = summary(plan.path, plan.points, config.analysis)
+    if rows:
+        print(format_summary(rows, config.analysis))
+    if failed:
+        for pid, msg in failed.items():
+            print(f"point {pid} failed: {msg}", file=sys.stderr)
+        left = n - len(rows)
+        print(f"{PROG}: {len(failed)} point{'s' * (len(failed) != 1)} failed, {left} of {n} "
+              "not complete; rerun the same command to retry them", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _cmd_sweep(args):
+    return _cmd_run(args, need_sweep=True)
+
+
+def _cmd_status(args):
+    from .sweep import status
+
+    st = status(args.file)
+    total = st["total"] if st["total"] is not None else st["n_points"]
+    print(f"file:     {st['path']}")
+    print(f"created:  {st['created']} by isingneuron {st['package_version']}"
+          + (f" (git {st['git_commit'][:12]})" if st.get("git_commit") else ""))
+    print(f"points:   {st['done']}/{total} done, {st['failed']} failed, "
+          f"{st['incomplete']} incomplete, {max(0, total - st['n_points'])} not started")
+    for pid, err in st["errors"].items():
+        print(f"  failed {pid}: {err}")
+    if st["config"]:
+        print("config:")
+        print("\n".join("  " + line for line in st["config"].rstrip().splitlines()))
+    else:
+        print("config:   none stored")
+    return 0
+
+
+def _cmd_plot(args):
+    from .plots import plot_file
+    from .sweep import SweepError
+
+    if args.out is not None and not Path(args.out).is_dir():
+        raise SweepError(f"--out {args.out}: no such folder")
+    written = plot_file(args.file, args.out)
+    if not written:
+        raise SweepError(f"{args.file}: no complete point to plot")
+    for path in written:
+        print(path)
+    return 0
+
+
+def _cmd_bench(args):
+    from . import bench
+    from .sweep import SweepError
+
+    if args.json is not None and not Path(args.json).resolve().parent.is_dir():
+        raise SweepError(f"--json {args.json}: folder {Path(args.json).parent} does not exist")
+    result = bench.run_benchmark(bench.QUICK_CASES if args.quick else bench.CASES)
+    if args.json:
+        bench.write_json(result, args.json)
+        print(f"written {args.json}")
+    return 0
+
+
+def _cmd_info(args):
+    import numba
+    import numpy
+    import h5py
+
+    from . import kernels
+    from .sweep import cpu_count
+
+    cache = numba.config.CACHE_DIR or str(Path(kernels.__file__).parent / "__pycache__")
+    try:
+        import distributed
+        dask = f"distributed {distributed.__version__}"
+    except ImportError:
+        dask = "not installed (pip install 'isingneuron[distributed]')"
+    rows = [("isingneuron", __version__), ("python", sys.version.split()[0]),
+            ("numpy", numpy.__version__), ("numba", numba.__version__),
+            ("h5py / HDF5", f"{h5py.__version__} / {h5py.version.hdf5_version}"),
+            ("cores", str(cpu_count())),
+            ("numba threads", f"{numba.get_num_threads()} of {numba.config.NUMBA_NUM_THREADS} "
+                              "(NUMBA_NUM_THREADS)"),
+            ("threading layer", numba.config.THREADING_LAYER),
+            ("numba cache dir", cache + (" (NUMBA_CACHE_DIR)" if numba.config.CACHE_DIR else "")),
+            ("dask", dask)]
+    for k, v in rows:
+        print(f"{k + ':':<17}{v}")
+    return 0
+
+
+# ------------------------------------------------------------------------ main
+def main(argv=None) -> int:
+    """Run the command line; returns the exit status (0 ok, 1 failed points, 2 bad input)."""
+    from .config import ConfigError
+    from .recorder import RecorderError
+    from .schedules import ScheduleError
+    from .sweep import SweepError
+
+    try:
+        args = _parser().parse_args(argv)
+        return int(args.func(args) or 0)
+    except SystemExit as exc:               # --help, --version
+        return exc.code if isinstance(exc.code, int) else 0
+    except (_UsageError, ConfigError, SweepError, RecorderError, ScheduleError) as exc:
+        message = " ".join(str(exc).split())          # one line, whatever the source
+        print(f"{PROG}: error: {message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted; complete points are kept, rerun to resume", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":      # python -m isingneuron.cli
+    sys.exit(main())

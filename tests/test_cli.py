@@ -1,0 +1,274 @@
+"""The command line: a table of bad configs and bad invocations (each exits 2
+with one line naming the problem and leaves every file as it was), the same
+through the installed entry point, and the commands that work."""
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import h5py
+import pytest
+import yaml
+
+from isingneuron import bench
+from isingneuron.cli import main
+from isingneuron.config import parse_config, stored_text
+from isingneuron.recorder import Recorder, file_status
+
+ENTRY = Path(sys.executable).with_name("isingneuron")
+CONFIGS = Path(__file__).resolve().parents[1] / "configs"
+
+BASE = {"name": "t",
+        "lattice": {"L": 8, "boundary": "plus"},
+        "protocol": {"kind": "quench", "bath": 3.0, "depth": 2.0, "at": 5, "rate": 0.1},
+        "replicas": 2, "sweeps": 40, "seed": 11}
+
+
+def config(tmp, change=None, text=None, output="out.h5"):
+    """Write a config (BASE changed by ``change(dict)``) into ``tmp``; returns its path."""
+    data = yaml.safe_load(yaml.safe_dump(BASE))
+    data["output"] = str(tmp / output)
+    if change:
+        change(data)
+    path = tmp / "c.yaml"
+    path.write_text(text if text is not None else yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+def proto(**kw):
+    return lambda d: d["protocol"].update(kw)
+
+
+def sweep_grid(grid):
+    return lambda d: d.update(sweep={"grid": grid})
+
+
+def other_config_file(tmp):
+    """An isingneuron file written for the same config with another depth."""
+    text = yaml.safe_dump({**BASE, "output": "x.h5",
+                           "protocol": {**BASE["protocol"], "depth": 1.0}})
+    with Recorder(tmp / "out.h5", "x", config_text=stored_text(parse_config(text))):
+        pass
+
+
+def corrupt_file(tmp):
+    (tmp / "out.h5").write_bytes(b"\x89HDF\r\n\x1a\n" + os.urandom(2000))
+
+
+def not_hdf5_file(tmp):
+    (tmp / "out.h5").write_text("results: none\n")
+
+
+def foreign_file(tmp):
+    with h5py.File(tmp / "out.h5", "w") as f:
+        f["data"] = [1, 2, 3]
+
+
+def run_args(change=None, *extra, output="out.h5"):
+    return lambda tmp: ["run", str(config(tmp, change, output=output)), *extra]
+
+
+# (id, argv builder, setup before the call or None, words the message must contain)
+CASES = [
+    ("unknown-key", run_args(lambda d: d.update(lattise=1)), None,
+     ["unknown key 'lattise'", "did you mean 'lattice'"]),
+    ("misspelt-nested-key", run_args(lambda d: d["lattice"].update(boundry="plus")), None,
+     ["lattice.boundry", "did you mean 'boundary'"]),
+    ("misspelt-protocol-key", run_args(proto(dpeth=1.0)), None, ["protocol.dpeth", "'depth'"]),
+    ("L-wrong-type", run_args(lambda d: d["lattice"].update(L="big")), None,
+     ["lattice.L", "'big'", "integer"]),
+    ("L-zero", run_args(lambda d: d["lattice"].update(L=0)), None,
+     ["lattice.L = 0", "greater than or equal to 2"]),
+    ("L-negative", run_args(lambda d: d["lattice"].update(L=-4)), None, ["lattice.L = -4"]),
+    ("L-one", run_args(lambda d: d["lattice"].update(L=1)), None,
+     ["lattice.L = 1", "greater than or equal to 2"]),
+    ("L-float", run_args(lambda d: d["lattice"].update(L=8.5)), None,
+     ["lattice.L = 8.5", "integer"]),
+    ("replicas-zero", run_args(lambda d: d.update(replicas=0)), None, ["replicas = 0"]),
+    ("missing-sweeps", run_args(lambda d: d.pop("sweeps")), None,
+     ["missing required key 'sweeps'"]),
+    ("missing-protocol", run_args(lambda d: d.pop("protocol")), None,
+     ["missing required key 'protocol'"]),
+    ("T-not-positive", run_args(lambda d: d.update(protocol={"kind": "constant", "T": 0})), None,
+     ["protocol.T = 0", "> 0"]),
+    ("bath-negative", run_args(proto(bath=-1.0)), None, ["protocol.bath = -1", "> 0"]),
+    ("rate-zero", run_args(proto(rate=0)), None, ["protocol.rate = 0", "> 0"]),
+    ("depth-negative", run_args(proto(depth=-0.5)), None, ["protocol.depth = -0.5", ">= 0"]),
+    ("depth-beyond-bath", run_args(proto(depth=3.5)), None, ["protocol", "bath - depth", "> 0"]),
+    ("protocol-kind", run_args(proto(kind="quenc")), None,
+     ["protocol.kind = 'quenc'", "did you mean 'quench'"]),
+    ("units", run_args(proto(units="K")), None, ["protocol.units = 'K'", "'Tc'"]),
+    ("theta-zero", run_args(lambda d: d.update(analysis={"theta": 0})), None,
+     ["analysis.theta = 0", "greater than 0"]),
+    ("theta-above-one", run_args(lambda d: d.update(analysis={"theta": 1.5})), None,
+     ["analysis.theta = 1.5", "less than or equal to 1"]),
+    ("theta-off-above-on", run_args(lambda d: d.update(analysis={"theta_on": 0.6,
+                                                                 "theta_off": 0.8})), None,
+     ["theta_off = 0.8", "theta_on = 0.6"]),
+    ("record-every", run_args(lambda d: d.update(record_every=7)), None,
+     ["sweeps = 40", "multiple of record_every = 7"]),
+    ("dynamics", run_args(lambda d: d.update(dynamics="metropolus")), None,
+     ["dynamics = 'metropolus'", "did you mean 'metropolis'"]),
+    ("wolff-with-border", run_args(lambda d: d.update(dynamics="wolff")), None,
+     ["wolff", "periodic"]),
+    ("seed-negative", run_args(lambda d: d.update(seed=-1)), None, ["seed = -1"]),
+    ("population-size", run_args(lambda d: d.update(protocol={
+        "kind": "population", "gaussian_quenches": {"n": 5, "bath": 3.0, "mean_depth": 1.0,
+                                                    "sd_depth": 0.2, "at": 5, "rate": 0.1}})),
+     None, ["protocol.gaussian_quenches.n = 5", "replicas = 2"]),
+    ("empty-sweep-list", run_args(sweep_grid({"protocol.depth": []})), None,
+     ["sweep.grid.protocol.depth", "empty list"]),
+    ("sweep-unknown-path", run_args(sweep_grid({"protocol.dept": [1.0]})), None,
+     ["'protocol.dept' is not a key", "did you mean 'protocol.depth'"]),
+    ("sweep-bad-range", run_args(sweep_grid({"protocol.depth": {"start": 0, "stop": 1,
+                                                                "num": 0}})), None,
+     ["sweep.grid.protocol.depth.num = 0"]),
+    ("sweep-zip-lengths", run_args(lambda d: d.update(sweep={"zip": {
+        "protocol.depth": [1.0, 2.0], "replicas": [1]}})), None, ["different lengths"]),
+    ("sweep-point-invalid", run_args(sweep_grid({"protocol.depth": {"start": 1, "stop": 4,
+                                                                    "num": 4}})), None,
+     ["sweep point protocol.depth=3", "bath - depth"]),
+    ("executor-unknown", run_args(lambda d: d.update(executor="slurm")), None,
+     ["executor.kind = 'slurm'", "'dask'"]),
+    ("dask-without-address", run_args(lambda d: d.update(executor="dask")), None,
+     ["scheduler address", "--dask"]),
+    ("yaml-syntax", lambda tmp: ["run", str(config(tmp, text="lattice: {L: 8\nsweeps: 4\n"))],
+     None, ["YAML syntax error", "line"]),
+    ("yaml-not-mapping", lambda tmp: ["run", str(config(tmp, text="- L\n- 8\n"))], None,
+     ["must be a YAML mapping"]),
+    ("yaml-repeated-key", lambda tmp: ["run", str(config(tmp, text="sweeps: 4\nsweeps: 5\n"))],
+     None, ["'sweeps' appears twice"]),
+    ("config-missing", lambda tmp: ["run", str(tmp / "nope.yaml")], None,
+     ["nope.yaml", "no such config file"]),
+    ("config-is-folder", lambda tmp: ["run", str(tmp)], None, ["is a folder"]),
+    ("output-folder-missing", run_args(output="missing/out.h5"), None,
+     ["missing", "does not exist"]),
+    ("output-is-folder", run_args(output="."), None, ["is a folder"]),
+    ("output-of-another-config", run_args(), other_config_file,
+     ["holds another config", "protocol.depth", "--force-new"]),
+    ("output-corrupt", run_args(), corrupt_file, ["out.h5", "corrupt"]),
+    ("output-corrupt-force-new", run_args(None, "--force-new"), corrupt_file,
+     ["out.h5", "corrupt"]),
+    ("output-not-hdf5", run_args(), not_hdf5_file, ["out.h5", "not an HDF5 file"]),
+    ("output-foreign-hdf5", run_args(), foreign_file, ["not an isingneuron file"]),
+    ("workers-zero", run_args(None, "--workers", "0"), None, ["--workers 0", ">= 1"]),
+    ("workers-with-dask", run_args(None, "--workers", "2", "--dask", "tcp://127.0.0.1:1"), None,
+     ["--workers applies to local processes"]),
+    ("unknown-option", run_args(None, "--bogus"), None, ["unrecognized arguments: --bogus"]),
+    ("unknown-command", lambda tmp: ["rn", "c.yaml"], None, ["invalid choice: 'rn'"]),
+    ("missing-argument", lambda tmp: ["run"], None, ["required: CONFIG"]),
+    ("sweep-without-sweep", lambda tmp: ["sweep", str(config(tmp))], None,
+     ["no sweep: section", "isingneuron run"]),
+    ("status-missing-file", lambda tmp: ["status", str(tmp / "out.h5")], None, ["no such file"]),
+    ("status-corrupt-file", lambda tmp: ["status", str(tmp / "out.h5")], corrupt_file,
+     ["corrupt"]),
+    ("plot-foreign-file", lambda tmp: ["plot", str(tmp / "out.h5")], foreign_file,
+     ["not an isingneuron file"]),
+]
+
+
+def snapshot(folder):
+    return {p.relative_to(folder): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("argv_of, setup, words", [c[1:] for c in CASES],
+                         ids=[c[0] for c in CASES])
+def test_bad_input_exits_2_with_one_line_and_touches_nothing(tmp_path, capsys, argv_of,
+                                                             setup, words):
+    argv = argv_of(tmp_path)
+    if setup:
+        setup(tmp_path)
+    before = snapshot(tmp_path)
+    capsys.readouterr()
+    assert main(argv) == 2
+    out, err = capsys.readouterr()
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("isingneuron: error: "), err
+    for w in words:
+        assert w in lines[0], (w, lines[0])
+    assert snapshot(tmp_path) == before          # output absent or unchanged; nothing new
+
+
+def test_table_is_large_enough():
+    assert len(CASES) >= 30
+
+
+def test_dask_missing_gives_an_install_hint(tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "distributed", None)      # import fails
+    cfg = config(tmp_path)
+    assert main(["run", str(cfg), "--dask", "tcp://127.0.0.1:1"]) == 2
+    err = capsys.readouterr().err
+    assert "pip install 'isingneuron[distributed]'" in err
+    assert not (tmp_path / "out.h5").exists()
+
+
+def test_unreachable_scheduler_is_refused_before_any_file(tmp_path, capsys, monkeypatch):
+    pytest.importorskip("distributed")
+    import isingneuron.sweep as sweep
+    monkeypatch.setattr(sweep.DaskCluster, "connect_timeout", 1)
+    assert main(["run", str(config(tmp_path)), "--dask", "tcp://127.0.0.1:1"]) == 2
+    assert "cannot connect to the Dask scheduler" in capsys.readouterr().err
+    assert not (tmp_path / "out.h5").exists()
+
+
+@pytest.mark.parametrize("case", ["unknown-key", "output-corrupt", "config-missing"])
+def test_entry_point_exits_2_without_traceback(tmp_path, case):
+    _, argv_of, setup, words = next(c for c in CASES if c[0] == case)
+    argv = argv_of(tmp_path)
+    if setup:
+        setup(tmp_path)
+    before = snapshot(tmp_path)
+    res = subprocess.run([str(ENTRY), *argv], capture_output=True, text=True)
+    assert res.returncode == 2
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("isingneuron: error: "), res.stderr
+    assert all(w in lines[0] for w in words) and "Traceback" not in res.stderr
+    assert snapshot(tmp_path) == before
+
+
+@pytest.mark.parametrize("command", [[], ["run"], ["sweep"], ["status"], ["plot"], ["bench"],
+                                     ["info"]])
+def test_help_everywhere_with_examples(capsys, command):
+    assert main([*command, "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "usage: isingneuron" in out and "examples:" in out
+
+
+def test_run_status_plot_force_new(tmp_path, capsys):
+    cfg = config(tmp_path, sweep_grid({"protocol.depth": [1.0, 2.5]}))
+    assert main(["run", str(cfg), "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "2 points, 0 already complete" in out
+    assert "dwell m>=0.9 (sweeps)" in out and "spikes" in out and "protocol.depth=2.5" in out
+    assert main(["status", str(tmp_path / "out.h5")]) == 0
+    out = capsys.readouterr().out
+    assert "points:   2/2 done, 0 failed" in out and "depth: 2.0" in out
+    assert main(["plot", str(tmp_path / "out.h5")]) == 0
+    pngs = sorted(tmp_path.glob("out_*.png"))
+    assert len(pngs) == 2 and all(p.read_bytes()[:4] == b"\x89PNG" for p in pngs)
+    # another depth: refused on the same file, accepted with --force-new (a fresh file)
+    cfg = config(tmp_path, sweep_grid({"protocol.depth": [1.5]}))
+    assert main(["sweep", str(cfg), "--no-progress"]) == 2
+    assert main(["sweep", str(cfg), "--no-progress", "--force-new"]) == 0
+    assert file_status(tmp_path / "out.h5")["n_points"] == 1
+
+
+def test_shipped_quench_config_runs_and_prints_spike_counts(tmp_path):
+    res = subprocess.run([str(ENTRY), "run", str(CONFIGS / "quench.yaml"), "--output",
+                          str(tmp_path / "q.h5")], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    assert "spikes" in res.stdout and "1 point done" in res.stdout
+    assert file_status(tmp_path / "q.h5")["done"] == 1
+
+
+def test_info_and_a_tiny_benchmark(capsys):
+    assert main(["info"]) == 0
+    out = capsys.readouterr().out
+    assert "numba:" in out and "numba cache dir:" in out and "numba threads:" in out
+    lines = []
+    res = bench.run_benchmark([(8, 1)], target_s=0.002, dynamics=("metropolis",),
+                              out=lines.append)
+    assert res["rows"] and all(r["flips_per_ns"] > 0 and r["L"] == 8 for r in res["rows"])
+    assert lines[0].startswith("isingneuron engine benchmark")
