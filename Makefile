@@ -15,6 +15,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
+	mkdir -p output
 	$(BIN)/isingneuron run configs/quench.yaml
 
 test: $(STAMP)
