@@ -83,7 +83,8 @@ def test_ranges_linspace_and_step_are_inclusive():
 
 
 def test_grid_is_a_product_and_zip_advances_together():
-    cfg = parse(sweep={"grid": {"protocol.depth": [1.0, 2.0], "dynamics": ["metropolis", "glauber"]},
+    cfg = parse(sweep={"grid": {"protocol.depth": [1.0, 2.0],
+                                "dynamics": ["metropolis", "glauber"]},
                        "zip": {"lattice.L": [8, 12, 9], "replicas": [1, 2, 3]}})
     pts = cfg.points()
     assert len(pts) == 2 * 2 * 3
