@@ -34,7 +34,7 @@ Schema (defaults in brackets; times in sweeps, temperatures in J or T/Tc)::
       theta_on: 0.9               # [0.9] spike start (hysteresis), in (0, 1]
       theta_off: 0.5              # [0.5] spike end, in (0, 1], <= theta_on
       use_abs: false              # [false] analyse |m| instead of m
-    output: output/quench.h5      # HDF5 file (its folder must exist)
+    output: output/quench.h5      # HDF5 file; its folder must exist (relative: to the cwd)
     executor:                     # [local, all cores] how sweep points run
       kind: local                 # local | dask   (a bare string works too: `executor: dask`)
       workers: null               # local processes [all cores]
@@ -60,6 +60,11 @@ Sweep keys are dotted paths into the config (``protocol.depth``,
 is validated at load. A point's parameters are its overrides, read back from
 its validated config (so ``1`` and ``1.0`` name the same point); its id is a
 hash of their sorted JSON (:attr:`Point.id`).
+
+The output file stores :func:`stored_text`: the canonical config without
+``output``, ``executor`` and ``analysis`` (where and how it runs, and how it is
+summarised, do not change the data), so a rerun with another ``--output``,
+``--workers`` or ``theta`` resumes the same file.
 
 YAML is read with two fixes over plain PyYAML: ``1e-3`` is a number (YAML 1.1
 wants ``1.0e-3``) and a key given twice is an error.
