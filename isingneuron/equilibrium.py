@@ -15,6 +15,7 @@ import numpy as np
 
 from . import stats
 from .engine import Lattice
+from .simulation import wolff_clusters_per_sweep
 
 __all__ = ["equilibrium", "EquilibriumResult", "OBSERVABLES"]
 
@@ -110,12 +111,11 @@ def equilibrium(L, T, algorithm="wolff", n_sweeps=2000, n_thermalise=500, seed=0
     T = float(T)
     if not (math.isfinite(T) and T > 0):
         raise ValueError(f"T = {T!r}: must be a finite temperature > 0 (J)")
-    lat = Lattice(L, replicas, algorithm, boundary, field, seed, initial)
+    clusters = (wolff_clusters_per_sweep(L, T, seed, initial, replicas)
+                if algorithm == "wolff" else 1)
+    lat = Lattice(L, replicas, algorithm, boundary, field, seed, initial,
+                  wolff_clusters=clusters)
     N = lat.n_spins
-    if algorithm == "wolff":
-        probe = min(200, max(20, n_thermalise))
-        lat.run(probe, T, record_every=probe)
-        lat.wolff_clusters = max(1, int(math.ceil(N / lat.mean_cluster_size)))
     if n_thermalise:
         lat.run(n_thermalise, T, record_every=n_thermalise)
     tr = lat.run(n_sweeps, T)

@@ -31,7 +31,7 @@ import numpy as np
 from .engine import Lattice
 from .traces import Traces
 
-__all__ = ["Simulation"]
+__all__ = ["Simulation", "wolff_clusters_per_sweep"]
 
 _CHUNK_FLIPS = 1 << 24   # spin-flip attempts per engine call (~10 ms at 2 flips/ns)
 
@@ -44,6 +44,32 @@ def _protocol_description(protocol):
     if isinstance(protocol, (list, tuple, np.ndarray)):
         return json.dumps({"kind": "array", "shape": list(np.shape(protocol))})
     return json.dumps({"kind": type(protocol).__name__, "repr": repr(protocol)})
+
+
+def wolff_clusters_per_sweep(L, T, seed=0, initial="up", replicas=1, probe=50) -> int:
+    """Cluster flips per Wolff "sweep" so that a sweep flips about N = L**2 spins.
+
+    Measured on a separate probe lattice (same seed and start, ``probe``
+    single-cluster steps at temperature ``T``), so the run itself is untouched
+    and the number is fixed before it starts: a count that depended on the
+    run's own clusters would bias its records.
+
+    Parameters
+    ----------
+    L : int
+        Linear size.
+    T : float
+        Temperature (J units) at which the mean cluster size is measured.
+    seed, initial, replicas, probe : see :class:`isingneuron.engine.Lattice`.
+
+    Returns
+    -------
+    int
+        ``ceil(N / mean cluster size)``, at least 1.
+    """
+    lat = Lattice(L, replicas, "wolff", "periodic", 0.0, seed, initial)
+    lat.run(probe, T, record_every=probe)
+    return max(1, int(math.ceil(lat.n_spins / lat.mean_cluster_size)))
 
 
 class Simulation:
@@ -77,12 +103,23 @@ class Simulation:
         ``snapshot_every`` sweeps (``Traces.snapshots``).
     parallel : {"auto", "replicas", "rows", ...}
         Work sharing among threads; never changes results.
+    wolff_clusters : int or "auto"
+        ``dynamics="wolff"`` only: cluster flips per sweep. "auto" sizes it
+        with :func:`wolff_clusters_per_sweep` at the protocol's first
+        temperature, so that a sweep flips about N spins on average.
     """
 
     def __init__(self, L, protocol, *, dynamics="metropolis", replicas=1,
                  boundary="periodic", field=0.0, seed=0, initial="random",
-                 record_every=1, snapshot_every=None, parallel="auto"):
-        self.lattice = Lattice(L, replicas, dynamics, boundary, field, seed, initial, parallel)
+                 record_every=1, snapshot_every=None, parallel="auto", wolff_clusters="auto"):
+        if dynamics == "wolff" and wolff_clusters == "auto":
+            T0 = np.ravel(protocol.temperatures(1) if hasattr(protocol, "temperatures")
+                          else np.asarray(protocol, dtype=float))[0]
+            wolff_clusters = wolff_clusters_per_sweep(L, T0, seed, initial, replicas)
+        elif wolff_clusters == "auto":
+            wolff_clusters = 1
+        self.lattice = Lattice(L, replicas, dynamics, boundary, field, seed, initial, parallel,
+                               wolff_clusters)
         self.protocol = protocol
         if isinstance(record_every, bool) or not isinstance(record_every, (int, np.integer)) \
                 or record_every < 1:
@@ -117,6 +154,8 @@ class Simulation:
         a.update(record_every=self.record_every, protocol=_protocol_description(self.protocol))
         if self.snapshot_every:
             a["snapshot_every"] = self.snapshot_every
+        if self.lattice.dynamics == "wolff":
+            a["wolff_clusters"] = self.lattice.wolff_clusters
         return a
 
     def attach(self, writer):
