@@ -7,6 +7,9 @@ Layouts
            ``c = (i + j) % 2`` of every site is stored apart,
            ``split[r, c, i, k] = s[r, i, 2 k + (i + c) % 2]``, so that each
            half-sweep walks contiguous rows and vectorises. One byte per spin.
+*blocked*  ``int8[G, 2, L, L // 2, W]``: the split layout of blocks of W
+           replicas, the replica innermost (see "blocked layout" below), for
+           populations of small lattices.
 
 In the split layout the neighbours of ``split[r, c, i, k]`` are
 ``split[r, 1-c, i-1, k]``, ``split[r, 1-c, i+1, k]``, ``split[r, 1-c, i, k]``
@@ -34,7 +37,7 @@ import numpy as np
 from numba import njit, prange
 
 from ._rng import (GOLDEN, STREAM_CHECKERBOARD, STREAM_RANDOM_SITE, STREAM_WOLFF,
-                   draw32, mix64, row_key)
+                   draw32, mix64, row_key, row_key_final, sweep_key)
 
 METROPOLIS = 0
 GLAUBER = 1
@@ -354,3 +357,271 @@ def wolff_replicas(sp, temps, seed, sweep0, record_every, clusters, m_out, e_out
                 Mr, Br = _natural_MB_one(sr, False)
                 _store(r, (s + 1) // record_every - 1, Mr, Br, 0.0, N, m_out, e_out)
         flipped_out[r] = flipped
+
+
+# --------------------------------------------------------------- blocked layout
+# *blocked*  ``int8[G, 2, L, L // 2, W]``: the split layout of ``G * W``
+#            replicas in ``G`` blocks of ``W`` lanes, the lane (replica) index
+#            innermost: ``blocked[g, c, i, k, w] = split[g * W + w, c, i, k]``.
+#            Replicas ``>= R`` of the last block are padding (they are updated
+#            like the others, with their own streams, and never recorded).
+#
+# A row ``(c, i)`` of a block is ``L // 2 * W`` contiguous bytes, so the
+# update loops run across lanes, each lane with its own temperature, and the
+# per-row overheads (row keys, views, loop prologues) are paid once per W
+# replicas. Inside a block the kernels see each row flattened to
+# ``j = k * W + w``: the side neighbours ``k -+ 1`` of a lane are at ``j -+ W``.
+# Every random number is the one :func:`checkerboard_replicas` draws for the
+# same (replica, sweep, colour, row, site), so the results are bit-identical.
+
+
+@njit(inline="always", cache=True)
+def _block_neighbours(bf, c, i, plus, ones, W, nn):
+    """nn[j] = sum of the four neighbours of flat site j of row (c, i) of a block.
+
+    ``bf`` is one block viewed as ``int8[2, L, L // 2 * W]``; ``ones`` is a
+    row of +1 (the fixed border of ``plus``).
+    """
+    L = bf.shape[1]
+    n = bf.shape[2]
+    o = 1 - c
+    mid = bf[o, i]
+    if plus:
+        up = ones if i == 0 else bf[o, i - 1]
+        dn = ones if i == L - 1 else bf[o, i + 1]
+    else:
+        up = bf[o, (i - 1) % L]
+        dn = bf[o, (i + 1) % L]
+    # (slices, not offset indices: j + W with a run-time W defeats vectorisation)
+    if (i + c) & 1:          # p = 1: side neighbours at k and k + 1
+        body = n - W
+        mid_r = mid[W:]
+        for j in range(body):
+            nn[j] = up[j] + dn[j] + mid[j] + mid_r[j]
+        nn_t, up_t, dn_t, mid_t = nn[body:], up[body:], dn[body:], mid[body:]
+        for w in range(W):   # k = L/2 - 1: its k + 1 is k = 0 (or the border)
+            nn_t[w] = up_t[w] + dn_t[w] + mid_t[w] + (1 if plus else mid[w])
+    else:                    # p = 0: side neighbours at k - 1 and k
+        mid_t = mid[n - W:]
+        for w in range(W):   # k = 0: its k - 1 is k = L/2 - 1 (or the border)
+            nn[w] = up[w] + dn[w] + mid[w] + (1 if plus else mid_t[w])
+        nn_b, up_b, dn_b, mid_b = nn[W:], up[W:], dn[W:], mid[W:]
+        for j in range(n - W):
+            nn_b[j] = up_b[j] + dn_b[j] + mid_b[j] + mid[j]
+
+
+@njit(inline="always", cache=True)
+def _block_draws(keys, u):
+    """u[k, w] = the 32-bit draw of site k of lane w from the stream ``keys[w]``.
+
+    Half ``k % 2`` (0: low) of output ``k // 2``, as in :func:`_update_row`.
+    """
+    L2 = u.shape[0]
+    W = u.shape[1]
+    lo = np.uint64(0xFFFFFFFF)
+    for q in range(L2 // 2):
+        inc = (np.uint64(q) + np.uint64(1)) * GOLDEN
+        u0 = u[2 * q]
+        u1 = u[2 * q + 1]
+        for w in range(W):
+            z = mix64(keys[w] + inc)
+            u0[w] = np.uint32(z & lo)
+            u1[w] = np.uint32(z >> np.uint64(32))
+    if L2 & 1:
+        inc = (np.uint64(L2 // 2) + np.uint64(1)) * GOLDEN
+        u0 = u[L2 - 1]
+        for w in range(W):
+            u0[w] = np.uint32(mix64(keys[w] + inc) & lo)
+
+
+@njit(inline="always", cache=True)
+def _step(x, t0, t1, t2, t3, t4):
+    """The threshold for x = s * nn in {-4, -2, 0, 2, 4}, as a chain of selects.
+
+    All five thresholds are loaded before: a select between two loads of
+    per-lane tables would be turned into a gather by the compiler.
+    """
+    thr = t1 if x > -4 else t0
+    thr = t2 if x > -2 else thr
+    thr = t3 if x > 0 else thr
+    return t4 if x > 2 else thr
+
+
+@njit(inline="always", cache=True)
+def _lane_flip(cur, nn, k, w, u, tabs, with_field):
+    """Update site k of lane w (cur, nn as (L/2, W)) with the 32-bit draw u.
+
+    Lane w's thresholds are ``tabs[:, w]``. All of them are loaded before
+    the selects: a select between two loads of per-lane tables would be
+    compiled into a gather.
+    """
+    s = cur[k, w]
+    x = nn[k, w] if s > 0 else np.int8(-nn[k, w])
+    thr = _step(x, tabs[5, w], tabs[6, w], tabs[7, w], tabs[8, w], tabs[9, w])
+    if with_field:
+        thr_m = _step(x, tabs[0, w], tabs[1, w], tabs[2, w], tabs[3, w], tabs[4, w])
+        thr = thr if s > 0 else thr_m
+    cur[k, w] = np.int8(-s) if u <= thr else s
+
+
+@njit(inline="always", cache=True)
+def _block_update_row_lanes(cur, nn, keys, tabs, with_field):
+    """One update attempt for every site of a block row; cur, nn are (L/2, W).
+
+    Each lane w has its own table ``tabs[:, w]`` (see :func:`_fill_thresholds`)
+    and its own stream ``keys[w]``; site k of lane w uses half ``k % 2``
+    (0: low) of output ``k // 2``, as in :func:`_update_row`. Draws are made
+    in the update loop: each 64-bit output serves sites 2q and 2q + 1.
+    """
+    L2 = cur.shape[0]
+    W = cur.shape[1]
+    lo = np.uint64(0xFFFFFFFF)
+    for q in range(L2 // 2):
+        inc = (np.uint64(q) + np.uint64(1)) * GOLDEN
+        for w in range(W):
+            z = mix64(keys[w] + inc)
+            _lane_flip(cur, nn, 2 * q, w, np.uint32(z & lo), tabs, with_field)
+            _lane_flip(cur, nn, 2 * q + 1, w, np.uint32(z >> np.uint64(32)), tabs, with_field)
+    if L2 & 1:
+        inc = (np.uint64(L2 // 2) + np.uint64(1)) * GOLDEN
+        for w in range(W):
+            z = mix64(keys[w] + inc)
+            _lane_flip(cur, nn, L2 - 1, w, np.uint32(z & lo), tabs, with_field)
+
+
+@njit(inline="always", cache=True)
+def _block_update_row_shared(cur, nn, u, tab, with_field):
+    """As :func:`_block_update_row_lanes` when every lane has the same table ``tab``.
+
+    The row is then one flat loop with the thresholds in registers (the same
+    selection as :func:`_update_row`, hence the same results).
+    """
+    a0, a1, a2, a3, a4 = tab[0], tab[1], tab[2], tab[3], tab[4]
+    b0, b1, b2, b3, b4 = tab[5], tab[6], tab[7], tab[8], tab[9]
+    if with_field:
+        for j in range(cur.shape[0]):
+            s = cur[j]
+            x = nn[j] if s > 0 else np.int8(-nn[j])
+            thr = _step(x, b0, b1, b2, b3, b4) if s > 0 else _step(x, a0, a1, a2, a3, a4)
+            cur[j] = np.int8(-s) if u[j] <= thr else s
+    else:
+        for j in range(cur.shape[0]):
+            s = cur[j]
+            x = nn[j] if s > 0 else np.int8(-nn[j])
+            cur[j] = np.int8(-s) if u[j] <= _step(x, b0, b1, b2, b3, b4) else s
+
+
+@njit(inline="always", cache=True)
+def _block_MB(bf, plus, ones, W, nn, acc_m, acc_b, M, B):
+    """Exact M[w] and B[w] of every lane of a block (as :func:`_split_MB`).
+
+    Sums over rows go into per-site int32 accumulators ``acc_m``/``acc_b``
+    (flat rows; |value| <= 5 L + 2), reduced to lanes at the end: flat loops
+    vectorise, per-lane accumulation row by row does not.
+    """
+    L = bf.shape[1]
+    n = bf.shape[2]
+    for j in range(n):
+        acc_m[j] = 0
+        acc_b[j] = 0
+    for i in range(L):
+        row0 = bf[0, i]
+        row1 = bf[1, i]
+        _block_neighbours(bf, 0, i, plus, ones, W, nn)
+        for j in range(n):
+            acc_m[j] += np.int32(row0[j]) + np.int32(row1[j])
+            acc_b[j] += np.int32(row0[j]) * np.int32(nn[j])
+        if plus:  # border bonds of colour-1 sites (colour 0's are in nn)
+            nb = (i == 0) + (i == L - 1)
+            if nb:
+                for j in range(n):
+                    acc_b[j] += nb * np.int32(row1[j])
+            e = 0 if (i + 1) & 1 == 0 else n - W   # k = 0 or k = L/2 - 1
+            acc_e = acc_b[e:]
+            row_e = row1[e:]
+            for w in range(W):
+                acc_e[w] += np.int32(row_e[w])
+    for w in range(W):
+        M[w] = 0
+        B[w] = 0
+    for k in range(n // W):
+        am = acc_m[k * W:]
+        ab = acc_b[k * W:]
+        for w in range(W):
+            M[w] += np.int64(am[w])
+            B[w] += np.int64(ab[w])
+
+
+@njit(parallel=True, cache=True)
+def checkerboard_blocks(bp, temps, h, dynamics, plus, seed, sweep0,
+                        record_every, m_out, e_out):
+    """Checkerboard sweeps in the blocked layout, blocks of W replicas in parallel.
+
+    ``bp`` is ``int8[G, 2, L, L // 2, W]`` (see the comment above
+    :func:`_block_neighbours`); lane ``w`` of block ``g`` is replica
+    ``r = g * W + w``, keyed as such. ``temps`` is ``(R, n)`` with
+    ``R <= G * W``: lanes ``r >= R`` are padding and run at ``temps[R - 1]``;
+    ``m_out``/``e_out`` are ``(R, n // record_every)``. Spins, records and
+    random numbers are bit-identical to :func:`checkerboard_replicas` on the
+    split layout of the same replicas. No thread barrier: a thread owns a
+    block for the whole call.
+
+    Each lane's threshold table is recomputed only when its temperature
+    changes. In a sweep where all lanes of a block share one temperature the
+    draws of a row are made first and the update is one flat loop with the
+    thresholds in registers; otherwise draws and updates share one loop over
+    (k, w) with per-lane thresholds (about 20 % slower).
+    """
+    G = bp.shape[0]
+    L = bp.shape[2]
+    L2 = bp.shape[3]
+    W = bp.shape[4]
+    n_row = L2 * W
+    R = temps.shape[0]
+    N = L * L
+    n = temps.shape[1]
+    with_field = h != 0.0
+    for g in prange(G):
+        bf = bp[g].reshape((2, L, n_row))
+        nn = np.empty(n_row, np.int8)
+        ones = np.ones(n_row, np.int8)
+        tab = np.empty(10, np.uint32)
+        tabs = np.empty((10, W), np.uint32)
+        T_last = np.full(W, np.nan)
+        skeys = np.empty(W, np.uint64)
+        keys = np.empty(W, np.uint64)
+        u = np.empty((L2, W), np.uint32)
+        nn2 = nn.reshape((L2, W))
+        uf = u.reshape(n_row)
+        acc_m = np.empty(n_row, np.int32)
+        acc_b = np.empty(n_row, np.int32)
+        M = np.empty(W, np.int64)
+        B = np.empty(W, np.int64)
+        for s in range(n):
+            for w in range(W):
+                T = temps[min(g * W + w, R - 1), s]
+                if T != T_last[w]:   # the table is a function of T (h, dynamics fixed)
+                    _fill_thresholds(tab, T, h, dynamics)
+                    for t in range(10):
+                        tabs[t, w] = tab[t]
+                    T_last[w] = T
+                skeys[w] = sweep_key(seed, g * W + w, sweep0 + s)
+            shared = True      # all lanes at the same temperature (common case)?
+            for w in range(1, W):
+                shared = shared and T_last[w] == T_last[0]
+            for c in range(2):
+                for i in range(L):
+                    _block_neighbours(bf, c, i, plus, ones, W, nn)
+                    for w in range(W):
+                        keys[w] = row_key_final(skeys[w], STREAM_CHECKERBOARD + c, i)
+                    if shared:
+                        _block_draws(keys, u)
+                        _block_update_row_shared(bf[c, i], nn, uf, tabs[:, 0], with_field)
+                    else:
+                        _block_update_row_lanes(bf[c, i].reshape((L2, W)), nn2, keys, tabs,
+                                                with_field)
+            if (s + 1) % record_every == 0:
+                _block_MB(bf, plus, ones, W, nn, acc_m, acc_b, M, B)
+                q = (s + 1) // record_every - 1
+                for w in range(min(W, R - g * W)):
+                    _store(g * W + w, q, M[w], B[w], h, N, m_out, e_out)
