@@ -400,9 +400,9 @@ def population_figure(mu, fraction, fraction_err, lines=(), *, dwell=None, dwell
             style.update(line[3] if len(line) > 3 else {})
             ax2.plot(line[1], line[2], label=line[0], **style)
         ax2.set_ylabel("mean dwell time per neurone (sweeps)")
-    for a in axes:
+    for a, loc in zip(axes, ("lower right", "upper left")):   # where the curves are not
         a.set_xlabel(xlabel)
-        a.legend(fontsize="x-small", loc="upper left")
+        a.legend(fontsize="x-small", loc=loc)
     if title:
         fig.suptitle(title, fontsize="medium")
     return _finish(fig, path)
