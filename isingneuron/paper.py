@@ -27,8 +27,8 @@ function                   what it shows                                       f
                            before, during and after a spike; a GIF             membrane.gif
 =========================  ==================================================  ===========
 
-:func:`run_all` runs them all (about a minute on 2 cores with the default
-sizes, a few seconds with ``quick=True``) and writes ``params.csv`` /
+:func:`run_all` runs them all (about 40 s on 2 cores with the default
+sizes, about 10 s with ``quick=True``) and writes ``params.csv`` /
 ``params.json`` (every fitted number with its error, beside the paper's value),
 ``results.json`` and ``report.md`` (the numbers beside the paper's claims,
 with the places where the lattice departs from it)::
@@ -100,7 +100,7 @@ AT = 50
 #: Firing threshold on m (dwell time = sweeps with m >= THETA).
 THETA = 0.9
 
-#: Sizes of every experiment: "full" (run_all's default, about a minute on 2 cores)
+#: Sizes of every experiment: "full" (run_all's default, about 40 s on 2 cores)
 #: and "quick" (seconds; the tests use smaller ones still).
 SIZES = {
     "full": {
@@ -1862,7 +1862,7 @@ def run_all(outdir, quick: bool = False, progress: bool = True, sizes: dict | No
     outdir : path-like
         Created if missing.
     quick : bool
-        Use :data:`SIZES` ["quick"] (seconds) instead of ["full"] (about a minute on 2
+        Use :data:`SIZES` ["quick"] (about 10 s) instead of ["full"] (about 40 s on 2
         cores).
     progress : bool
         tqdm progress bars.
