@@ -17,6 +17,7 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	mkdir -p output
 	$(BIN)/isingneuron run configs/quench.yaml
+	$(BIN)/python -m isingneuron.paper output/paper
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
