@@ -100,24 +100,43 @@ def _update_row(cur, nn, rnd64, tab, with_field, key):
     """
     for q in range(rnd64.shape[0]):
         rnd64[q] = mix64(key + (np.uint64(q) + np.uint64(1)) * GOLDEN)
-    rnd = rnd64.view(np.uint32)
+    _flip_row(cur, nn, rnd64.view(np.uint32), tab, with_field)
+
+
+@njit(inline="always", cache=True)
+def _step(x, t0, t1, t2, t3, t4):
+    """The threshold for x = s * nn in {-4, -2, 0, 2, 4}, as a chain of selects.
+
+    All five thresholds are loaded before: a select between two loads of
+    per-lane tables would be turned into a gather by the compiler.
+    """
+    thr = t1 if x > -4 else t0
+    thr = t2 if x > -2 else thr
+    thr = t3 if x > 0 else thr
+    return t4 if x > 2 else thr
+
+
+@njit(inline="always", cache=True)
+def _flip_row(cur, nn, u, tab, with_field):
+    """Flip ``cur[j]`` when the 32-bit draw ``u[j] <= tab[...]`` (one flat loop).
+
+    The thresholds sit in registers and are picked by selects, not gathers,
+    so the loop vectorises. Without a field the threshold depends on
+    ``s * nn`` alone.
+    """
     a0, a1, a2, a3, a4 = tab[0], tab[1], tab[2], tab[3], tab[4]
     b0, b1, b2, b3, b4 = tab[5], tab[6], tab[7], tab[8], tab[9]
     if with_field:
-        for k in range(cur.shape[0]):
-            s = cur[k]
-            x = nn[k] if s > 0 else np.int8(-nn[k])
-            if s > 0:
-                thr = b0 if x == -4 else (b1 if x == -2 else (b2 if x == 0 else (b3 if x == 2 else b4)))
-            else:
-                thr = a0 if x == -4 else (a1 if x == -2 else (a2 if x == 0 else (a3 if x == 2 else a4)))
-            cur[k] = np.int8(-s) if rnd[k] <= thr else s
-    else:  # h = 0: the threshold depends on s * nn alone
-        for k in range(cur.shape[0]):
-            s = cur[k]
-            x = nn[k] if s > 0 else np.int8(-nn[k])
-            thr = b0 if x == -4 else (b1 if x == -2 else (b2 if x == 0 else (b3 if x == 2 else b4)))
-            cur[k] = np.int8(-s) if rnd[k] <= thr else s
+        for j in range(cur.shape[0]):
+            s = cur[j]
+            x = nn[j] if s > 0 else np.int8(-nn[j])
+            thr = _step(x, b0, b1, b2, b3, b4) if s > 0 else _step(x, a0, a1, a2, a3, a4)
+            cur[j] = np.int8(-s) if u[j] <= thr else s
+    else:
+        for j in range(cur.shape[0]):
+            s = cur[j]
+            x = nn[j] if s > 0 else np.int8(-nn[j])
+            cur[j] = np.int8(-s) if u[j] <= _step(x, b0, b1, b2, b3, b4) else s
 
 
 @njit(inline="always", cache=True)
@@ -435,19 +454,6 @@ def _block_draws(keys, u):
 
 
 @njit(inline="always", cache=True)
-def _step(x, t0, t1, t2, t3, t4):
-    """The threshold for x = s * nn in {-4, -2, 0, 2, 4}, as a chain of selects.
-
-    All five thresholds are loaded before: a select between two loads of
-    per-lane tables would be turned into a gather by the compiler.
-    """
-    thr = t1 if x > -4 else t0
-    thr = t2 if x > -2 else thr
-    thr = t3 if x > 0 else thr
-    return t4 if x > 2 else thr
-
-
-@njit(inline="always", cache=True)
 def _lane_flip(cur, nn, k, w, u, tabs, with_field):
     """Update site k of lane w (cur, nn as (L/2, W)) with the 32-bit draw u.
 
@@ -487,28 +493,6 @@ def _block_update_row_lanes(cur, nn, keys, tabs, with_field):
         for w in range(W):
             z = mix64(keys[w] + inc)
             _lane_flip(cur, nn, L2 - 1, w, np.uint32(z & lo), tabs, with_field)
-
-
-@njit(inline="always", cache=True)
-def _block_update_row_shared(cur, nn, u, tab, with_field):
-    """As :func:`_block_update_row_lanes` when every lane has the same table ``tab``.
-
-    The row is then one flat loop with the thresholds in registers (the same
-    selection as :func:`_update_row`, hence the same results).
-    """
-    a0, a1, a2, a3, a4 = tab[0], tab[1], tab[2], tab[3], tab[4]
-    b0, b1, b2, b3, b4 = tab[5], tab[6], tab[7], tab[8], tab[9]
-    if with_field:
-        for j in range(cur.shape[0]):
-            s = cur[j]
-            x = nn[j] if s > 0 else np.int8(-nn[j])
-            thr = _step(x, b0, b1, b2, b3, b4) if s > 0 else _step(x, a0, a1, a2, a3, a4)
-            cur[j] = np.int8(-s) if u[j] <= thr else s
-    else:
-        for j in range(cur.shape[0]):
-            s = cur[j]
-            x = nn[j] if s > 0 else np.int8(-nn[j])
-            cur[j] = np.int8(-s) if u[j] <= _step(x, b0, b1, b2, b3, b4) else s
 
 
 @njit(inline="always", cache=True)
@@ -616,7 +600,7 @@ def checkerboard_blocks(bp, temps, h, dynamics, plus, seed, sweep0,
                         keys[w] = row_key_final(skeys[w], STREAM_CHECKERBOARD + c, i)
                     if shared:
                         _block_draws(keys, u)
-                        _block_update_row_shared(bf[c, i], nn, uf, tabs[:, 0], with_field)
+                        _flip_row(bf[c, i], nn, uf, tabs[:, 0], with_field)
                     else:
                         _block_update_row_lanes(bf[c, i].reshape((L2, W)), nn2, keys, tabs,
                                                 with_field)
