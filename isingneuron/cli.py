@@ -125,6 +125,10 @@ def _cmd_run(args, need_sweep=False):
         raise ConfigError(f"{args.config}: has no sweep: section (one point); use "
                           "`isingneuron run`")
     plan = make_plan(config, force_new=args.force_new)
+    if any(p.config.dynamics == "metropolis" and p.config.update == "checkerboard"
+           for p in plan.points):
+        from .engine import CHECKERBOARD_METROPOLIS_MESSAGE
+        print(f"{PROG}: warning: {CHECKERBOARD_METROPOLIS_MESSAGE}", file=sys.stderr)
     name = config.name or Path(args.config).stem
     n, todo = len(plan.points), len(plan.pending)
     print(f"{name}: {n} point{'s' * (n != 1)}, {len(plan.done)} already complete in {plan.path}"

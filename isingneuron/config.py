@@ -16,6 +16,9 @@ Schema (defaults in brackets; times in sweeps, temperatures in J or T/Tc)::
       boundary: plus              # [periodic] periodic | plus (fixed +1 border)
       field: 0.0                  # [0] uniform field h, J
     dynamics: metropolis          # [metropolis] metropolis | glauber | wolff
+    update: random_sequential     # [random_sequential] random_sequential | checkerboard (even L);
+                                  # none for wolff. Checkerboard Metropolis has unphysical
+                                  # kinetics (ballistic domain walls) and warns
     protocol:                     # any schedule: kind + its parameters
       kind: quench                # constant | quench | quench_train | ramp | table | population
       bath: 3.0
@@ -81,12 +84,14 @@ import re
 import typing
 from dataclasses import dataclass
 from pathlib import Path
+import warnings
 from typing import Annotated, Any, Literal, Optional, Union
 
 import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
+from .engine import CheckerboardMetropolisWarning, resolve_update
 from .schedules import Population, Schedule, ScheduleError
 
 __all__ = ["ConfigError", "Config", "Point", "load_config", "parse_config", "stored_text",
@@ -230,6 +235,7 @@ class Config(_Spec):
     name: Optional[str] = None
     lattice: LatticeSpec
     dynamics: Literal["metropolis", "glauber", "wolff"] = "metropolis"
+    update: Optional[Literal["random_sequential", "checkerboard"]] = None
     protocol: ProtocolSpec
     replicas: Annotated[int, Field(ge=1)] = 1
     sweeps: Annotated[int, Field(ge=1)]
@@ -259,6 +265,10 @@ class Config(_Spec):
             raise ValueError(f"dynamics = 'wolff' needs lattice.boundary = 'periodic' and "
                              f"lattice.field = 0 (got {self.lattice.boundary!r}, "
                              f"{self.lattice.field:g}); use metropolis or glauber")
+        with warnings.catch_warnings():   # the command line says it once, not per point
+            warnings.simplefilter("ignore", CheckerboardMetropolisWarning)
+            self.update = resolve_update(self.update, self.dynamics, self.lattice.L,
+                                         self.lattice.boundary)
         self._schedule = _build_schedule(self.protocol, self.replicas, self.seed)
         # store the protocol as the schedule understood it (floats, units, filled defaults)
         self.protocol = type(self.protocol).model_validate(self._schedule.to_dict())

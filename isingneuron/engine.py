@@ -11,9 +11,10 @@ Loop order (one sweep, the unit of time)
 For sweep ``s = 0, 1, ...`` of a run, per replica ``r``:
 
 1. the acceptance table is computed from ``T[r, s]`` and ``h``;
-2. every spin gets one update attempt: checkerboard order (all sites with
-   ``(i + j)`` even, then all odd; rows in order) for even ``L``; for odd
-   ``L`` (not bipartite) ``N`` attempts at uniformly random sites;
+2. every spin gets one update attempt on average, in the lattice's update
+   order: ``"random_sequential"`` (the default: ``N`` attempts, each at a
+   site drawn uniformly at random) or ``"checkerboard"`` (even ``L`` only:
+   all sites with ``(i + j)`` even, then all odd; rows in order);
 3. if ``(s + 1) % record_every == 0``, ``m`` and ``e`` per spin are recorded
    with time stamp ``t = s + 1`` (sweeps completed) and temperature
    ``T[r, s]``.
@@ -21,9 +22,26 @@ For sweep ``s = 0, 1, ...`` of a run, per replica ``r``:
 Random numbers are keyed by (seed, replica, sweep, colour, row), so a run is
 bit-identical whatever the thread count, whether it is made in one call or
 in chunks, and whatever the order replicas are processed in.
+
+Update order and kinetics
+-------------------------
+Both orders sample the same equilibrium, but only random-sequential updates
+have the kinetics of Glauber's single-spin-flip master equation, which is what
+a spike (the time the membrane spends ordered after a quench) measures.
+Checkerboard *Metropolis* accepts every zero-energy flip, so all corner sites
+of a diagonal domain wall flip together in one half-sweep and the wall moves
+ballistically: ordering after a quench takes ~L sweeps instead of ~L**2, and
+the excess energy decays like t**-0.9 instead of t**-1/2. It is an equilibrium
+sampler (``equilibrium()`` uses it for even L) and warns
+(:class:`CheckerboardMetropolisWarning`) when asked for otherwise. Checkerboard
+Glauber flips a zero-energy site with probability 1/2 and coarsens like
+random-sequential updates (tested against the coarsening laws), but its
+kinetics are not the master equation's: use it knowingly.
 """
 
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 
@@ -31,11 +49,72 @@ from . import kernels
 from ._rng import STREAM_INITIAL
 from .traces import Traces
 
-__all__ = ["Lattice", "simulate", "DYNAMICS", "BOUNDARIES", "to_split", "to_natural",
-           "to_blocks", "from_blocks", "initial_spins"]
+__all__ = ["Lattice", "simulate", "DYNAMICS", "BOUNDARIES", "UPDATES", "to_split", "to_natural",
+           "to_blocks", "from_blocks", "initial_spins", "CheckerboardMetropolisWarning",
+           "resolve_update"]
 
 DYNAMICS = ("metropolis", "glauber", "wolff")
 BOUNDARIES = ("periodic", "plus")
+UPDATES = ("random_sequential", "checkerboard")
+
+
+class CheckerboardMetropolisWarning(UserWarning):
+    """Checkerboard Metropolis used where its (unphysical) kinetics matter."""
+
+
+CHECKERBOARD_METROPOLIS_MESSAGE = (
+    "update='checkerboard' with dynamics='metropolis' samples the right equilibrium but its "
+    "kinetics are an artefact (whole sublattices of zero-energy corner sites flip together, "
+    "domain walls move ballistically, ordering takes ~L instead of ~L**2 sweeps); use "
+    "update='random_sequential' (the default) or dynamics='glauber' for quenches and spikes")
+
+
+def resolve_update(update, dynamics, L, boundary="periodic", purpose="kinetics"):
+    """The update order a lattice will use, checked: "random_sequential", "checkerboard" or None.
+
+    Parameters
+    ----------
+    update : {None, "random_sequential", "checkerboard"}
+        None picks the default: random-sequential for ``purpose="kinetics"``;
+        for ``purpose="equilibrium"`` the checkerboard wherever it is a valid
+        sampler (even L; not Metropolis on the periodic L = 2 lattice, whose
+        checkerboard chain is reducible), random-sequential otherwise.
+    dynamics : {"metropolis", "glauber", "wolff"}
+        Wolff has no update order (returns None; ``update`` must be None).
+    L : int
+        Linear size; the checkerboard needs an even L.
+    boundary : {"periodic", "plus"}
+    purpose : {"kinetics", "equilibrium"}
+        What the run is for. Checkerboard Metropolis for kinetics warns
+        (:class:`CheckerboardMetropolisWarning`).
+
+    Raises
+    ------
+    ValueError
+        An unknown order, an order given for Wolff, a checkerboard for odd L,
+        or checkerboard Metropolis on the periodic L = 2 lattice.
+    """
+    if dynamics == "wolff":
+        if update is not None:
+            raise ValueError(f"update = {update!r}: dynamics = 'wolff' has no update order "
+                             "(leave update unset)")
+        return None
+    if update is None:
+        even = L % 2 == 0 and not (dynamics == "metropolis" and L == 2 and boundary == "periodic")
+        return "checkerboard" if purpose == "equilibrium" and even else "random_sequential"
+    if update not in UPDATES:
+        raise ValueError(f"update = {update!r}: allowed are {', '.join(UPDATES)}")
+    if update == "checkerboard":
+        if L % 2:
+            raise ValueError(f"update = 'checkerboard' needs an even L (got L = {L}: an odd "
+                             "lattice is not bipartite); use update = 'random_sequential'")
+        if dynamics == "metropolis" and L == 2 and boundary == "periodic":
+            raise ValueError("update = 'checkerboard' with dynamics = 'metropolis' is not ergodic on "
+                             "the periodic L = 2 lattice (it locks into period-2 orbits); use "
+                             "update = 'random_sequential' or dynamics = 'glauber'")
+        if dynamics == "metropolis" and purpose != "equilibrium":
+            warnings.warn(CHECKERBOARD_METROPOLIS_MESSAGE, CheckerboardMetropolisWarning, stacklevel=3)
+    return update
 _DYN_CODE = {"metropolis": kernels.METROPOLIS, "glauber": kernels.GLAUBER}
 _ROWS_MIN_L = 512  # "auto" parallelises over rows only for lattices this large
 
@@ -172,13 +251,19 @@ class Lattice:
     Parameters
     ----------
     L : int
-        Linear size (>= 2). Even L uses the vectorised checkerboard kernels;
-        odd L random-site sweeps (slower, same equilibrium statistics).
+        Linear size (>= 2).
     replicas : int
         Number of independent replicas R (trials, or neurones of a population).
     dynamics : {"metropolis", "glauber", "wolff"}
         Single-spin Metropolis, single-spin Glauber (heat bath) or Wolff
         clusters (equilibrium only: periodic boundary, h = 0, no physical time).
+    update : {None, "random_sequential", "checkerboard"}
+        Update order of the single-spin rules (see the module docstring).
+        None (the default) is random-sequential: N attempts per sweep at
+        uniformly random sites, the physical kinetics, for every L >= 2.
+        "checkerboard" (even L) runs the vectorised sublattice kernels, about
+        5x faster; with Metropolis it is for equilibrium sampling only and
+        warns otherwise (:class:`CheckerboardMetropolisWarning`).
     boundary : {"periodic", "plus"}
         Periodic, or a fixed +1 border around the lattice (the membrane fires
         to m = +1).
@@ -196,7 +281,8 @@ class Lattice:
         ``_block_choice``; e.g. L = 64 with R >= 16 on one thread, R >= 24
         on two), otherwise rows for few large lattices (L >= 512, R below the
         thread count), replicas otherwise. Blocks are chosen here, for the
-        thread count of the moment; the rest at each run.
+        thread count of the moment; the rest at each run. Rows and blocks
+        apply to the checkerboard; other updates run replicas in parallel.
     wolff_clusters : int
         For ``dynamics="wolff"``: cluster flips per "sweep" (a fixed number;
         :func:`isingneuron.equilibrium` sizes it from the thermalisation
@@ -205,7 +291,8 @@ class Lattice:
     """
 
     def __init__(self, L, replicas=1, dynamics="metropolis", boundary="periodic",
-                 field=0.0, seed=0, initial="random", parallel="auto", wolff_clusters=1):
+                 field=0.0, seed=0, initial="random", parallel="auto", wolff_clusters=1,
+                 update=None, *, purpose="kinetics"):
         self.L = _check_int("L", L, 2)
         self.replicas = _check_int("replicas", replicas, 1)
         if dynamics not in DYNAMICS:
@@ -219,6 +306,9 @@ class Lattice:
             raise ValueError(f"field = {field!r}: must be a finite number (units of J)")
         if dynamics == "wolff" and (boundary != "periodic" or field != 0.0):
             raise ValueError("dynamics = 'wolff' needs boundary = 'periodic' and field = 0")
+        if purpose not in ("kinetics", "equilibrium"):
+            raise ValueError(f"purpose = {purpose!r}: allowed are kinetics, equilibrium")
+        self.update = resolve_update(update, dynamics, self.L, boundary, purpose)
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**64:
             raise ValueError(f"seed = {seed!r}: must be an integer in [0, 2**64)")
         self.dynamics = dynamics
@@ -230,7 +320,7 @@ class Lattice:
         self.mean_cluster_size = float("nan")
         self.sweep = 0
         nat = initial_spins(self.L, self.replicas, initial, self.seed)
-        self._split = self.L % 2 == 0 and dynamics != "wolff"
+        self._split = self.update == "checkerboard"
         self._block_width = 0     # > 0: blocked layout (kernels.checkerboard_blocks)
         if self._split and parallel in ("auto", "blocks"):
             import numba
@@ -260,8 +350,11 @@ class Lattice:
 
     def attrs(self) -> dict:
         """Plain metadata describing this lattice (for Traces and files)."""
-        return {"L": self.L, "replicas": self.replicas, "dynamics": self.dynamics,
-                "boundary": self.boundary, "field": self.field, "seed": self.seed}
+        a = {"L": self.L, "replicas": self.replicas, "dynamics": self.dynamics,
+             "boundary": self.boundary, "field": self.field, "seed": self.seed}
+        if self.update is not None:
+            a["update"] = self.update
+        return a
 
     # -------------------------------------------------------------------- run
     def _temperatures(self, temperatures, n_sweeps):
@@ -327,7 +420,7 @@ class Lattice:
             if self._block_width:
                 kern = kernels.checkerboard_blocks
             elif not self._split:
-                kern = kernels.random_site_replicas
+                kern = kernels.random_sequential_replicas
             elif self._use_rows():
                 kern = kernels.checkerboard_rows
             else:
@@ -348,7 +441,7 @@ class Lattice:
 
 def simulate(L, temperatures, n_sweeps, dynamics="metropolis", replicas=1, seed=0,
              boundary="periodic", field=0.0, record_every=1, initial="random",
-             parallel="auto", wolff_clusters=1) -> Traces:
+             parallel="auto", wolff_clusters=1, update=None) -> Traces:
     """Run R replicas of the L x L Ising membrane under a temperature protocol.
 
     Parameters
@@ -364,6 +457,9 @@ def simulate(L, temperatures, n_sweeps, dynamics="metropolis", replicas=1, seed=
         of time).
     dynamics : {"metropolis", "glauber", "wolff"}
         Update rule; "wolff" is for equilibrium only (no physical time).
+    update : {None, "random_sequential", "checkerboard"}
+        Update order; None is random-sequential (physical kinetics). See
+        :class:`Lattice`.
     replicas : int
         Independent replicas R, each with its own random numbers.
     seed : int
@@ -377,7 +473,8 @@ def simulate(L, temperatures, n_sweeps, dynamics="metropolis", replicas=1, seed=
     initial : {"random", "up", "down"} or array
         Initial spins (see :func:`initial_spins`).
     parallel : {"auto", "replicas", "rows", "blocks"}
-        Work sharing among threads (does not change results).
+        Work sharing among threads (does not change results); rows and
+        blocks apply to the checkerboard only.
     wolff_clusters : int
         Cluster flips per sweep for ``dynamics="wolff"``.
 
@@ -397,5 +494,5 @@ def simulate(L, temperatures, n_sweeps, dynamics="metropolis", replicas=1, seed=
     (4, 200)
     """
     lat = Lattice(L, replicas, dynamics, boundary, field, seed, initial, parallel,
-                  wolff_clusters)
+                  wolff_clusters, update)
     return lat.run(n_sweeps, temperatures, record_every)

@@ -32,6 +32,9 @@ class EquilibriumResult:
         Lattice size and bath temperature (J units).
     algorithm : str
         "wolff", "metropolis" or "glauber".
+    update : str or None
+        Update order of the single-spin algorithms ("checkerboard" or
+        "random_sequential"); None for Wolff.
     n_sweeps, n_thermalise, replicas : int
         Production sweeps recorded, sweeps discarded, replicas.
     mean, error : dict
@@ -51,6 +54,7 @@ class EquilibriumResult:
     L: int
     T: float
     algorithm: str
+    update: str | None
     n_sweeps: int
     n_thermalise: int
     replicas: int
@@ -68,7 +72,7 @@ class EquilibriumResult:
 
 def equilibrium(L, T, algorithm="wolff", n_sweeps=2000, n_thermalise=500, seed=0,
                 replicas=1, initial="up", boundary="periodic", field=0.0,
-                n_blocks=32) -> EquilibriumResult:
+                n_blocks=32, update=None) -> EquilibriumResult:
     """Equilibrium averages of the L x L Ising model at temperature T.
 
     Parameters
@@ -96,6 +100,11 @@ def equilibrium(L, T, algorithm="wolff", n_sweeps=2000, n_thermalise=500, seed=0
         Field h (J).
     n_blocks : int
         Jackknife blocks for C, chi and the Binder cumulant.
+    update : {None, "checkerboard", "random_sequential"}
+        Update order of Metropolis and Glauber. None: the checkerboard for
+        even L (the fast sampler; its kinetics do not matter here), except
+        Metropolis on the periodic L = 2 lattice, whose checkerboard chain is
+        reducible; random-sequential otherwise.
 
     Returns
     -------
@@ -114,7 +123,7 @@ def equilibrium(L, T, algorithm="wolff", n_sweeps=2000, n_thermalise=500, seed=0
     clusters = (wolff_clusters_per_sweep(L, T, seed, initial, replicas)
                 if algorithm == "wolff" else 1)
     lat = Lattice(L, replicas, algorithm, boundary, field, seed, initial,
-                  wolff_clusters=clusters)
+                  wolff_clusters=clusters, update=update, purpose="equilibrium")
     N = lat.n_spins
     if n_thermalise:
         lat.run(n_thermalise, T, record_every=n_thermalise)
@@ -123,7 +132,8 @@ def equilibrium(L, T, algorithm="wolff", n_sweeps=2000, n_thermalise=500, seed=0
     am = np.abs(m)
     series = {"e": e.mean(0), "abs_m": am.mean(0), "m": m.mean(0),
               "m2": (m ** 2).mean(0), "m4": (m ** 4).mean(0)}
-    res = EquilibriumResult(L=lat.L, T=T, algorithm=algorithm, n_sweeps=n_sweeps,
+    res = EquilibriumResult(L=lat.L, T=T, algorithm=algorithm, update=lat.update,
+                            n_sweeps=n_sweeps,
                             n_thermalise=n_thermalise, replicas=replicas,
                             e_series=e, m_series=m,
                             mean_cluster_size=lat.mean_cluster_size)

@@ -248,41 +248,134 @@ def _neighbour_sum(sr, i, j, L, plus):
     return np.int64(a) + np.int64(b) + np.int64(c) + np.int64(d)
 
 
-@njit(parallel=True, cache=True)
-def random_site_replicas(sp, temps, h, dynamics, plus, seed, sweep0,
-                         record_every, m_out, e_out):
-    """Random-site sweeps (natural layout, any L >= 2): N = L**2 attempts.
+_RS_BATCH = 1024   # attempts whose random numbers are drawn in one vectorised batch
 
-    Used for odd L, where a checkerboard is not bipartite. Each attempt picks
-    a site uniformly at random; every single-spin update satisfies detailed
-    balance, and unlike a fixed typewriter order (which is not ergodic for
-    Metropolis on small odd tori: the exact 3 x 3 sweep matrix has several
-    eigenvalues of modulus one) the chain is irreducible and aperiodic.
+
+@njit(cache=True)
+def neighbour_table(L, plus):
+    """int32[N, 4]: the flat indices ``i * L + j`` of the four neighbours of each site.
+
+    Periodic: wrapped indices (on L = 2 the same neighbour appears twice, as
+    the neighbour sums count it). ``plus``: a neighbour outside the lattice is
+    the fixed +1 border, given the index N (one slot past the lattice).
+    """
+    N = L * L
+    nbr = np.empty((N, 4), np.int32)
+    for i in range(L):
+        for j in range(L):
+            q = i * L + j
+            if plus:
+                nbr[q, 0] = q - L if i > 0 else N
+                nbr[q, 1] = q + L if i < L - 1 else N
+                nbr[q, 2] = q - 1 if j > 0 else N
+                nbr[q, 3] = q + 1 if j < L - 1 else N
+            else:
+                nbr[q, 0] = ((i - 1 + L) % L) * L + j
+                nbr[q, 1] = ((i + 1) % L) * L + j
+                nbr[q, 2] = i * L + (j - 1 + L) % L
+                nbr[q, 3] = i * L + (j + 1) % L
+    return nbr
+
+
+@njit(inline="always", cache=True)
+def _rs_codes(sf, nbr, code):
+    """code[q] = 16 * (s_q > 0) + nn_q + 4 for every site (border slot counts +1)."""
+    N = sf.shape[0]
+    for q in range(N):
+        nn = 0
+        for d in range(4):
+            p = nbr[q, d]
+            nn += sf[p] if p < N else 1
+        code[q] = np.uint8(16 * (sf[q] > 0) + nn + 4)
+    code[N] = 0
+
+
+@njit(inline="always", cache=True)
+def _rs_thresholds(tab, tab32):
+    """tab32[16 * si + nn + 4] = the threshold of spin 2 si - 1 with neighbour sum nn."""
+    for si in range(2):
+        sv = 2 * si - 1
+        for nn in range(-4, 5, 2):
+            tab32[16 * si + nn + 4] = tab[5 * si + (sv * nn + 4) // 2]
+
+
+@njit(inline="always", cache=True)
+def _rs_attempts(code, nbr, z, tab32, N, M, B):
+    """Single-spin update attempts of one lattice, one per 64-bit draw in ``z``.
+
+    ``code[q] = 16 * (s_q > 0) + nn_q + 4`` holds each spin with its
+    neighbour sum, so an attempt is one load and one threshold compare; only
+    an accepted flip touches the four neighbours. The high 32 bits ``x`` of
+    a draw pick the site ``(x * N) >> 32``, the low 32 bits decide the flip.
+    Returns the updated exact (M, B).
+    """
+    lo = np.uint64(0xFFFFFFFF)
+    uN = np.uint64(N)
+    for k in range(z.shape[0]):
+        zk = z[k]
+        q = np.int64(((zk >> np.uint64(32)) * uN) >> np.uint64(32))
+        c = code[q]
+        if (zk & lo) <= tab32[c]:
+            new = np.int64(-1) if c >= 16 else np.int64(1)     # the spin after the flip
+            code[q] = c ^ np.uint8(16)
+            M += 2 * new
+            B += 2 * new * (np.int64(c & 15) - 4)
+            d = np.uint8(2) if new > 0 else np.uint8(254)      # nn of each neighbour +- 2
+            code[nbr[q, 0]] += d
+            code[nbr[q, 1]] += d
+            code[nbr[q, 2]] += d
+            code[nbr[q, 3]] += d
+    return M, B
+
+
+@njit(parallel=True, cache=True)
+def random_sequential_replicas(sp, temps, h, dynamics, plus, seed, sweep0,
+                               record_every, m_out, e_out):
+    """Random-sequential sweeps (natural layout, any L >= 2): N = L**2 attempts.
+
+    Each attempt picks one of the N sites uniformly at random (with
+    replacement) and updates it with the Metropolis or Glauber probability at
+    that sweep's temperature: the discrete-time form of Glauber's
+    continuous-time single-spin-flip master equation (one sweep = one unit of
+    time), the kinetics the coarsening literature describes. Every update
+    satisfies detailed balance and the chain is irreducible and aperiodic for
+    every L >= 2 at T > 0.
+
+    Attempt ``a`` of sweep ``s`` of replica ``r`` uses the ``a``-th output of
+    the stream ``row_key(seed, r, sweep0 + s, STREAM_RANDOM_SITE, 0)``: its
+    high 32 bits choose the site (``(x * N) >> 32``, uniform to within
+    ``N / 2**32``), its low 32 bits the flip (see :func:`_fill_thresholds`).
+    Replicas run in parallel; results do not depend on the thread count.
     """
     R = sp.shape[0]
     L = sp.shape[1]
     N = L * L
     n = temps.shape[1]
+    nbr = neighbour_table(L, plus)
     for r in prange(R):
         tab = np.empty(10, np.uint32)
-        sr = sp[r]
-        Mr, Br = _natural_MB_one(sr, plus)
+        tab32 = np.zeros(32, np.uint32)
+        z = np.empty(min(N, _RS_BATCH), np.uint64)
+        code = np.empty(N + 1, np.uint8)
+        sf = sp[r].reshape(N)
+        Mr, Br = _natural_MB_one(sp[r], plus)
+        _rs_codes(sf, nbr, code)
+        T_last = np.nan
         for s in range(n):
-            _fill_thresholds(tab, temps[r, s], h, dynamics)
+            if temps[r, s] != T_last:
+                _fill_thresholds(tab, temps[r, s], h, dynamics)
+                _rs_thresholds(tab, tab32)
+                T_last = temps[r, s]
             key = row_key(seed, r, sweep0 + s, STREAM_RANDOM_SITE, 0)
-            for a in range(N):
-                site = np.int64((draw32(key, 2 * a) * np.uint64(N)) >> np.uint64(32))
-                i = site // L
-                j = site % L
-                sv = np.int64(sr[i, j])
-                x = sv * _neighbour_sum(sr, i, j, L, plus)
-                thr = tab[5 * ((sv + 1) >> 1) + ((x + 4) >> 1)]
-                if draw32(key, 2 * a + 1) <= thr:
-                    sr[i, j] = np.int8(-sv)
-                    Mr -= 2 * sv
-                    Br -= 2 * x
+            for a0 in range(0, N, z.shape[0]):
+                zb = z[:min(z.shape[0], N - a0)]
+                for k in range(zb.shape[0]):
+                    zb[k] = mix64(key + (np.uint64(a0 + k) + np.uint64(1)) * GOLDEN)
+                Mr, Br = _rs_attempts(code, nbr, zb, tab32, N, Mr, Br)
             if (s + 1) % record_every == 0:
                 _store(r, (s + 1) // record_every - 1, Mr, Br, h, N, m_out, e_out)
+        for q in range(N):
+            sf[q] = np.int8(1) if code[q] >= 16 else np.int8(-1)
 
 
 @njit(cache=True)

@@ -86,6 +86,9 @@ class Simulation:
     dynamics : {"metropolis", "glauber", "wolff"}
         Update rule. Only single-spin dynamics have a physical time; Wolff is
         for equilibrium sampling.
+    update : {None, "random_sequential", "checkerboard"}
+        Update order of the single-spin rules; None is random-sequential, the
+        physical kinetics (see :class:`isingneuron.engine.Lattice`).
     replicas : int
         Independent replicas R (trials, or the neurones of a population).
     boundary : {"periodic", "plus"}
@@ -109,7 +112,7 @@ class Simulation:
         temperature, so that a sweep flips about N spins on average.
     """
 
-    def __init__(self, L, protocol, *, dynamics="metropolis", replicas=1,
+    def __init__(self, L, protocol, *, dynamics="metropolis", update=None, replicas=1,
                  boundary="periodic", field=0.0, seed=0, initial="random",
                  record_every=1, snapshot_every=None, parallel="auto", wolff_clusters="auto"):
         if dynamics == "wolff" and wolff_clusters == "auto":
@@ -119,7 +122,7 @@ class Simulation:
         elif wolff_clusters == "auto":
             wolff_clusters = 1
         self.lattice = Lattice(L, replicas, dynamics, boundary, field, seed, initial, parallel,
-                               wolff_clusters)
+                               wolff_clusters, update)
         self.protocol = protocol
         if isinstance(record_every, bool) or not isinstance(record_every, (int, np.integer)) \
                 or record_every < 1:

@@ -42,11 +42,13 @@ import multiprocessing
 import os
 import sys
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from .engine import CheckerboardMetropolisWarning
 from .config import Config, ConfigError, Point, config_diff, parse_config, stored_text
 from .recorder import Recorder, file_status, point_info, read_config_text, read_point
 from .simulation import Simulation
@@ -100,10 +102,12 @@ def run_point(config: dict, seed: int, threads: int | None = None) -> tuple[Trac
         import numba
         numba.set_num_threads(max(1, min(int(threads), numba.config.NUMBA_NUM_THREADS)))
     cfg = Config.model_validate(config)
-    sim = Simulation(cfg.lattice.L, cfg.schedule, dynamics=cfg.dynamics, replicas=cfg.replicas,
-                     boundary=cfg.lattice.boundary, field=cfg.lattice.field, seed=seed,
-                     initial=cfg.initial, record_every=cfg.record_every,
-                     snapshot_every=cfg.snapshot_every)
+    with warnings.catch_warnings():   # the command line warns once, before the run
+        warnings.simplefilter("ignore", CheckerboardMetropolisWarning)
+        sim = Simulation(cfg.lattice.L, cfg.schedule, dynamics=cfg.dynamics, update=cfg.update,
+                         replicas=cfg.replicas, boundary=cfg.lattice.boundary,
+                         field=cfg.lattice.field, seed=seed, initial=cfg.initial,
+                         record_every=cfg.record_every, snapshot_every=cfg.snapshot_every)
     t0 = time.perf_counter()
     traces = sim.run(cfg.sweeps)
     return traces, time.perf_counter() - t0
@@ -454,7 +458,7 @@ def summary(path, points, analysis) -> list[dict]:
     -------
     list of dict
         One per complete point, in the order of ``points``: ``id``, ``label``,
-        ``L``, ``R``, ``dwell`` and ``dwell_sem`` (sweeps with m >= theta,
+        ``L``, ``R``, ``kinetics`` (rule and update order), ``dwell`` and ``dwell_sem`` (sweeps with m >= theta,
         mean and standard error over replicas), ``spikes`` (mean number of
         hysteresis spikes), ``integral`` and ``integral_sem`` (area under m,
         sweeps), ``abs_m`` (mean |m| over the second half of the records).
@@ -474,7 +478,9 @@ def summary(path, points, analysis) -> list[dict]:
         def sem(x):
             return float(np.std(x, ddof=1) / math.sqrt(R)) if R > 1 else float("nan")
         half = tr.m[:, tr.n_records // 2:]
-        rows.append({"id": p.id, "label": p.label, "L": p.config.lattice.L, "R": R,
+        c = p.config
+        kinetics = c.dynamics + (f" ({c.update})" if c.update else "")
+        rows.append({"id": p.id, "label": p.label, "L": c.lattice.L, "R": R, "kinetics": kinetics,
                      "dwell": float(dwell.mean()), "dwell_sem": sem(dwell),
                      "spikes": float(spikes.mean()), "integral": float(area.mean()),
                      "integral_sem": sem(area), "abs_m": float(np.abs(half).mean())})
@@ -484,11 +490,12 @@ def summary(path, points, analysis) -> list[dict]:
 def format_summary(rows, analysis) -> str:
     """A plain-text table of :func:`summary` rows (means over replicas +- standard errors)."""
     theta = format(analysis.theta, "g")
-    head = (f"{'point':<16}  {'L':>4} {'R':>4}  {'dwell m>=' + theta + ' (sweeps)':>22}  "
+    head = (f"{'point':<16}  {'L':>4} {'R':>4}  {'dynamics (update)':<30}  "
+            f"{'dwell m>=' + theta + ' (sweeps)':>22}  "
             f"{'spikes':>6}  {'integral m dt':>17}  {'<|m|>':>6}  parameters")
     lines = [head, "-" * len(head)]
     for r in rows:
-        lines.append(f"{r['id']:<16}  {r['L']:>4} {r['R']:>4}  "
+        lines.append(f"{r['id']:<16}  {r['L']:>4} {r['R']:>4}  {r['kinetics']:<30}  "
                      f"{r['dwell']:>12.1f} +- {r['dwell_sem']:<6.1f}  {r['spikes']:>6.2f}  "
                      f"{r['integral']:>7.1f} +- {r['integral_sem']:<6.1f}  {r['abs_m']:>6.3f}  "
                      f"{r['label']}")

@@ -100,7 +100,7 @@ def test_blocks_round_trip(L, W):
 # ---------------------------------------------------------------- via Lattice
 def _run(**kw):
     args = dict(L=12, temperatures=2.1, n_sweeps=12, dynamics="metropolis", replicas=21,
-                seed=99, boundary="plus", field=0.05, record_every=3)
+                seed=99, boundary="plus", field=0.05, record_every=3, update="checkerboard")
     args.update(kw)
     return simulate(**args)
 
@@ -122,9 +122,11 @@ def test_blocks_option_identical_to_replicas(dynamics, boundary, field):
 
 
 def test_blocks_lattice_state_and_chunks():
-    lat = Lattice(8, 21, "glauber", "periodic", 0.0, seed=5, parallel="blocks")
+    lat = Lattice(8, 21, "glauber", "periodic", 0.0, seed=5, parallel="blocks",
+                  update="checkerboard")
     assert lat._block_width in (16, 32) and lat._state.ndim == 5
-    ref = Lattice(8, 21, "glauber", "periodic", 0.0, seed=5, parallel="replicas")
+    ref = Lattice(8, 21, "glauber", "periodic", 0.0, seed=5, parallel="replicas",
+                  update="checkerboard")
     np.testing.assert_array_equal(lat.spins, ref.spins)
     parts = [lat.run(4, 2.3, record_every=2) for _ in range(3)]
     whole = ref.run(12, 2.3, record_every=2)
@@ -136,20 +138,23 @@ def test_blocks_lattice_state_and_chunks():
 
 
 def test_blocks_option_falls_back_where_not_applicable():
-    """Odd L (random-site sweeps) and Wolff keep the natural layout."""
-    for L, dyn in [(5, "metropolis"), (6, "wolff")]:
-        a = _run(L=L, dynamics=dyn, parallel="blocks", field=0.0, boundary="periodic")
-        b = _run(L=L, dynamics=dyn, parallel="replicas", field=0.0, boundary="periodic")
-        assert _same(a, b)
+    """Random-sequential updates and Wolff keep the natural layout."""
+    for L, dyn, update in [(5, "metropolis", None), (12, "glauber", "random_sequential"),
+                           (6, "wolff", None)]:
+        kw = dict(L=L, dynamics=dyn, field=0.0, boundary="periodic", update=update)
+        lat = Lattice(L, 21, dyn, "periodic", 0.0, seed=99, parallel="blocks", update=update)
+        assert lat._block_width == 0 and lat._state.ndim == 3
+        assert _same(_run(parallel="blocks", **kw), _run(parallel="replicas", **kw))
 
 
 def test_auto_picks_blocks_for_populations_of_small_lattices():
     before = numba.get_num_threads()
     try:
         numba.set_num_threads(1)
-        assert Lattice(64, 32)._block_width
-        assert not Lattice(64, 1)._block_width
-        assert not Lattice(1024, 2)._block_width
+        assert Lattice(64, 32, "glauber", update="checkerboard")._block_width
+        assert not Lattice(64, 1, "glauber", update="checkerboard")._block_width
+        assert not Lattice(1024, 2, "glauber", update="checkerboard")._block_width
+        assert not Lattice(64, 32, "glauber")._block_width      # random-sequential
     finally:
         numba.set_num_threads(before)
 

@@ -7,12 +7,15 @@ autocorrelation correction. Means are compared with exact values within
 4 standard errors, the error estimated from R independent replicas (each
 replica's time average is one bin of a batch-means / binning analysis).
 """
+import contextlib
+
 import numba
 import numpy as np
 import pytest
 from scipy import stats
 
-from isingneuron.engine import Lattice, initial_spins, simulate, to_natural, to_split
+from isingneuron.engine import (CheckerboardMetropolisWarning, Lattice, initial_spins, simulate,
+                                to_natural, to_split)
 from isingneuron import kernels
 
 from enumeration import bond_sum_and_m, boltzmann
@@ -41,35 +44,67 @@ def chi_square_pvalue(B_obs, M_obs, B_ex, M_ex, w_ex, min_expected=5.0):
     return stats.chisquare(o, e).pvalue
 
 
+RS, CB = "random_sequential", "checkerboard"
 CASES = [
-    # L, boundary, h, dynamics, T
-    (3, "periodic", 0.0, "metropolis", 2.0),
-    (3, "periodic", 0.0, "metropolis", 3.0),
-    (3, "periodic", 0.0, "glauber", 2.0),
-    (3, "periodic", 0.0, "glauber", 3.0),
-    (3, "periodic", 0.0, "wolff", 2.0),
-    (3, "periodic", 0.0, "wolff", 3.0),
-    (3, "plus", 0.3, "metropolis", 2.5),
-    (3, "plus", -0.2, "glauber", 2.5),
-    (4, "periodic", 0.0, "metropolis", 2.0),
-    (4, "periodic", 0.0, "glauber", 3.0),
-    (4, "periodic", 0.0, "wolff", 2.5),
-    (4, "plus", 0.25, "metropolis", 2.5),
-    (4, "plus", 0.0, "glauber", 2.0),
-    (4, "periodic", -0.4, "glauber", 2.2),
+    # L, boundary, h, dynamics, update, T
+    (2, "periodic", 0.0, "metropolis", RS, 2.0),
+    (2, "periodic", 0.0, "glauber", CB, 2.0),
+    (2, "periodic", 0.3, "glauber", RS, 1.5),
+    (2, "plus", 0.0, "metropolis", CB, 2.0),
+    (3, "periodic", 0.0, "metropolis", RS, 2.0),
+    (3, "periodic", 0.0, "metropolis", RS, 3.0),
+    (3, "periodic", 0.0, "glauber", RS, 2.0),
+    (3, "periodic", 0.0, "glauber", RS, 3.0),
+    (3, "periodic", 0.0, "wolff", None, 2.0),
+    (3, "periodic", 0.0, "wolff", None, 3.0),
+    (3, "plus", 0.3, "metropolis", RS, 2.5),
+    (3, "plus", -0.2, "glauber", RS, 2.5),
+    (4, "periodic", 0.0, "metropolis", CB, 2.0),
+    (4, "periodic", 0.0, "metropolis", RS, 2.0),
+    (4, "periodic", 0.0, "glauber", CB, 3.0),
+    (4, "periodic", 0.0, "glauber", RS, 3.0),
+    (4, "periodic", 0.0, "wolff", None, 2.5),
+    (4, "plus", 0.25, "metropolis", CB, 2.5),
+    (4, "plus", 0.25, "metropolis", RS, 2.5),
+    (4, "plus", 0.0, "glauber", CB, 2.0),
+    (4, "periodic", -0.4, "glauber", CB, 2.2),
+    (4, "periodic", -0.4, "glauber", RS, 2.2),
 ]
 
 
-@pytest.mark.parametrize("L,boundary,h,dynamics,T", CASES)
-def test_histogram_matches_boltzmann(L, boundary, h, dynamics, T):
+@pytest.mark.parametrize("L,boundary,h,dynamics,update,T", CASES)
+def test_histogram_matches_boltzmann(L, boundary, h, dynamics, update, T):
     R = 20000
     # 300 sweeps: enough to leave the wrong-sign metastable state of a 4 x 4
     # torus in a field (60 Glauber sweeps were measured not to be)
-    lat = Lattice(L, R, dynamics, boundary, h, seed=11 + L, initial="random")
+    lat = Lattice(L, R, dynamics, boundary, h, seed=11 + L, initial="random", update=update,
+                  purpose="equilibrium")
+    assert lat.update == update
     lat.run(300, T, record_every=300)
     B, M = bond_sum_and_m(lat.spins, boundary)
     B_ex, M_ex, w = boltzmann(L, T, boundary, h)
     assert chi_square_pvalue(B, M, B_ex, M_ex, w) > P_MIN
+
+
+def test_checkerboard_metropolis_on_the_L2_torus_is_refused():
+    """Its chain is reducible: a stripe state flips every spin at every half-sweep
+    (dE = 0 everywhere), a period-2 orbit that never leaves e = 0."""
+    with pytest.raises(ValueError, match="not ergodic"):
+        Lattice(2, 4, "metropolis", "periodic", update="checkerboard", purpose="equilibrium")
+    # glauber (flip probability 1/2 at dE = 0) and the + border are fine (tested above)
+    Lattice(2, 4, "glauber", "periodic", update="checkerboard")
+
+
+def test_L2_equilibrium_metropolis_matches_exact():
+    """The case reported wrong (e = -1.862 against -1.801 at T = 2, z > 100)."""
+    from isingneuron.equilibrium import equilibrium
+    r = equilibrium(2, 2.0, "metropolis", initial="random", replicas=16, seed=3)
+    assert r.update == RS
+    B_ex, M_ex, w = boltzmann(2, 2.0)
+    e_ex = np.sum(w * -B_ex) / 4
+    am_ex = np.sum(w * np.abs(M_ex)) / 4
+    assert abs(r.mean["e"] - e_ex) < 4 * r.error["e"], (r.mean["e"], e_ex, r.error["e"])
+    assert abs(r.mean["abs_m"] - am_ex) < 4 * r.error["abs_m"]
 
 
 def test_histogram_test_detects_wrong_temperature():
@@ -89,7 +124,9 @@ def test_L4_means_match_exact_enumeration(dynamics, T):
     exact = {"e": np.sum(w * -B_ex) / N, "absm": np.sum(w * np.abs(M_ex)) / N,
              "m2": np.sum(w * M_ex.astype(float) ** 2) / N**2}
     R, n_therm, n = 128, 200, 1500
-    tr = simulate(L, T, n_therm + n, dynamics, replicas=R, seed=3)
+    update = "checkerboard" if dynamics == "metropolis" else None
+    with pytest.warns(CheckerboardMetropolisWarning) if update else contextlib.nullcontext():
+        tr = simulate(L, T, n_therm + n, dynamics, replicas=R, seed=3, update=update)
     e, m = tr.energy[:, n_therm:], tr.m[:, n_therm:]
     per_replica = {"e": e.mean(1), "absm": np.abs(m).mean(1), "m2": (m ** 2).mean(1)}
     for name, x in per_replica.items():
@@ -131,9 +168,10 @@ def test_same_seed_identical_and_seeds_differ():
     assert not np.array_equal(_run().spins, _run(seed=1235).spins)
 
 
-@pytest.mark.parametrize("dynamics", ["metropolis", "glauber", "wolff"])
-def test_thread_count_does_not_change_results(dynamics):
-    kw = dict(dynamics=dynamics, boundary="periodic", field=0.0, L=12)
+@pytest.mark.parametrize("dynamics,update", [("metropolis", None), ("glauber", None),
+                                             ("glauber", "checkerboard"), ("wolff", None)])
+def test_thread_count_does_not_change_results(dynamics, update):
+    kw = dict(dynamics=dynamics, boundary="periodic", field=0.0, L=12, update=update)
     before = numba.get_num_threads()
     try:
         numba.set_num_threads(1)
@@ -146,12 +184,14 @@ def test_thread_count_does_not_change_results(dynamics):
 
 
 def test_rows_and_replicas_parallel_identical():
-    assert _same(_run(parallel="rows"), _run(parallel="replicas"))
+    kw = dict(dynamics="glauber", update="checkerboard")
+    assert _same(_run(parallel="rows", **kw), _run(parallel="replicas", **kw))
 
 
-def test_chunked_run_identical_to_one_call():
-    whole = _run(n_sweeps=40, record_every=2)
-    lat = Lattice(16, 6, "metropolis", "plus", 0.05, seed=1234)
+@pytest.mark.parametrize("update", ["random_sequential", "checkerboard"])
+def test_chunked_run_identical_to_one_call(update):
+    whole = _run(n_sweeps=40, record_every=2, dynamics="glauber", update=update)
+    lat = Lattice(16, 6, "glauber", "plus", 0.05, seed=1234, update=update)
     parts = [lat.run(10, 2.1, record_every=2) for _ in range(4)]
     from isingneuron.traces import Traces
     joined = Traces.concatenate(parts)
