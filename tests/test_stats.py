@@ -169,6 +169,65 @@ def test_binning_warns_for_random_walk():
     assert (not res.converged) or res.tau_int > 256 / 50
 
 
+
+# ------------------------------------------------- Sokal-window floor of the blocking error
+def test_error_is_max_of_blocking_and_corrected_window_estimate():
+    # the rule: error = max(blocking_error, window_error) with
+    # window_error^2 = 2 tau_W var(x, ddof=0) / N * (1 + (2W + 1)/N) (Wolff's correction)
+    iid = np.random.default_rng(8).standard_normal(999)
+    for x in (ar1(0.9, 4000, 2), ar1(0.99, 2048, 5), iid):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ShortSeriesWarning)
+            res = binning_analysis(x)
+            sok = integrated_autocorrelation_time(x, full_output=True)
+        n = x.size
+        assert res.window == sok.window and res.window_tau_int == sok.tau_int
+        expected = math.sqrt(2 * sok.tau_int * np.var(x) / n * (1 + (2 * sok.window + 1) / n))
+        assert res.window_error == pytest.approx(expected, rel=1e-12)
+        assert res.error == max(res.blocking_error, res.window_error)
+        tau = 0.5 * (res.error / res.naive_error) ** 2
+        assert res.tau_int == pytest.approx(tau, rel=1e-12)
+
+
+def test_floor_off_gives_plain_blocking():
+    x = ar1(0.99, 2048, 5)
+    with pytest.warns(ShortSeriesWarning) as rec:
+        res = binning_analysis(x, c=None)
+    assert res.error == res.blocking_error
+    assert math.isnan(res.window_error) and math.isnan(res.window_tau_int) and res.window == 0
+    # without a window tau_int there is no block-length check; the plateau has its 16
+    # blocks, so only the N < 50 tau_int warning remains
+    assert res.converged
+    assert "shorter than 50 tau_int" in str(rec[0].message)
+    assert "not converged" not in str(rec[0].message)
+
+
+def test_unconverged_plateau_is_floored_and_named():
+    # tau_int = 99.5, N = 2048: the plateau is taken at blocks of 64 records (< 2 tau_int);
+    # for this seed the window estimate is 1.4x the blocking one
+    x = ar1(0.99, 2048, 5)
+    with pytest.warns(ShortSeriesWarning, match=r"blocking plateau has not converged: level 6 "
+                      r"has blocks of 64 records.*from the Sokal-window floor"):
+        res = binning_analysis(x)
+    assert not res.converged
+    assert res.error == res.window_error > 1.3 * res.blocking_error
+
+
+def test_floor_does_not_flag_a_long_series(ar1_runs):
+    # N = 3640 tau_int: plateau blocks of >= 2 (tau_int - 1/2) records, no warning, and the
+    # floor raises the error by at most the noise of the window estimate (Madras-Sokal:
+    # relative sd of tau_W is sqrt(2 (2W + 1) / N), half that for the error, ~3.8 % for
+    # W ~ 23; allow 4 of them)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ShortSeriesWarning)
+        for x in ar1_runs[:8]:
+            res = binning_analysis(x)
+            assert res.converged
+            assert res.block_sizes[res.plateau_level] >= 2 * (res.tau_int - 0.5)
+            rel_sd = 0.5 * math.sqrt(2 * (2 * res.window + 1) / x.size)
+            assert res.error <= res.blocking_error * (1 + 4 * rel_sd)
+
+
 # ---------------------------------------------------------------------- jackknife
 def test_jackknife_of_linear_function_is_blocked_standard_error():
     # algebraic identity: for f = mean, theta_i - theta_bar = -(B_i - Bbar)/(n - 1), so the
@@ -252,6 +311,7 @@ def test_jackknife_vectorized_matches_loop_and_drops_leading_remainder():
     (lambda: integrated_autocorrelation_time(np.arange(10.0), c=0), "c must be"),
     (lambda: binning_analysis([1.0, 2.0, 3.0]), "at least 4"),
     (lambda: binning_analysis(np.arange(10.0), confidence=1.5), "confidence"),
+    (lambda: binning_analysis(np.arange(10.0), c=0.0), "c must be None or"),
     (lambda: jackknife(lambda a: a, np.arange(10.0), n_blocks=1), r"n_blocks .* got 1"),
     (lambda: jackknife(lambda a: a, np.arange(10.0), n_blocks=11), r"n_blocks .* got 11"),
     (lambda: jackknife(lambda a, b: a, np.arange(10.0), np.arange(9.0)), "same length"),
