@@ -255,6 +255,23 @@ def test_run_status_plot_force_new(tmp_path, capsys):
     assert file_status(tmp_path / "out.h5")["n_points"] == 1
 
 
+def test_update_order_in_summary_file_and_one_warning_for_checkerboard_metropolis(tmp_path,
+                                                                                capsys):
+    cfg = config(tmp_path, sweep_grid({"update": ["random_sequential", "checkerboard"]}))
+    assert main(["run", str(cfg), "--no-progress"]) == 0
+    cap = capsys.readouterr()
+    warned = [line for line in cap.err.splitlines() if "warning" in line]
+    assert len(warned) == 1 and "ballistic" in warned[0] and "random_sequential" in warned[0]
+    assert "metropolis (random_sequential)" in cap.out and "metropolis (checkerboard)" in cap.out
+    with h5py.File(tmp_path / "out.h5", "r") as f:
+        assert sorted(g.attrs["update"] for g in f["points"].values()) == \
+            ["checkerboard", "random_sequential"]
+    # physical kinetics: no warning at all
+    cfg = config(tmp_path, output="rs.h5")
+    assert main(["run", str(cfg), "--no-progress"]) == 0
+    assert "warning" not in capsys.readouterr().err
+
+
 def test_shipped_quench_config_runs_and_prints_spike_counts(tmp_path):
     res = subprocess.run([str(ENTRY), "run", str(CONFIGS / "quench.yaml"), "--output",
                           str(tmp_path / "q.h5")], capture_output=True, text=True)

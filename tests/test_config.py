@@ -170,3 +170,30 @@ def test_messages_name_the_key_and_the_rule(changes, words):
     for w in words:
         assert w in msg, (w, msg)
     assert "\n" not in msg
+
+
+def test_update_order_defaults_to_random_sequential_and_is_stored():
+    cfg = parse()
+    assert cfg.update == "random_sequential"          # physical kinetics unless asked otherwise
+    assert "update: random_sequential" in stored_text(cfg)
+    assert parse(dynamics="glauber", update="checkerboard").update == "checkerboard"
+    assert parse(dynamics="wolff", lattice={"L": 8}).update is None
+
+
+def test_update_order_can_be_swept():
+    cfg = parse(dynamics="glauber", sweep={"grid": {"update": ["random_sequential",
+                                                               "checkerboard"]}})
+    assert [p.config.update for p in cfg.points()] == ["random_sequential", "checkerboard"]
+
+
+@pytest.mark.parametrize("changes,words", [
+    (dict(update="typewriter"), ["update", "'typewriter'", "random_sequential"]),
+    (dict(update="checkerboard", lattice={"L": 9, "boundary": "plus"}), ["update", "even L"]),
+    (dict(update="checkerboard", lattice={"L": 2}), ["not ergodic", "L = 2"]),
+    (dict(dynamics="wolff", update="checkerboard", lattice={"L": 8}), ["wolff", "update"]),
+])
+def test_bad_update_orders_name_the_problem(changes, words):
+    msg = error_of(**changes)
+    assert "\n" not in msg.strip()
+    for w in words:
+        assert w in msg, msg
