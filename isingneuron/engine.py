@@ -41,6 +41,8 @@ kinetics are not the master equation's: use it knowingly.
 
 from __future__ import annotations
 
+import os
+import sys
 import warnings
 
 import numpy as np
@@ -67,6 +69,15 @@ CHECKERBOARD_METROPOLIS_MESSAGE = (
     "kinetics are an artefact (whole sublattices of zero-energy corner sites flip together, "
     "domain walls move ballistically, ordering takes ~L instead of ~L**2 sweeps); use "
     "update='random_sequential' (the default) or dynamics='glauber' for quenches and spikes")
+
+
+def _caller_outside_package() -> int:
+    """``stacklevel`` that points a warning raised by the caller at user code."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    frame, level = sys._getframe(1), 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(here):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def resolve_update(update, dynamics, L, boundary="periodic", purpose="kinetics"):
@@ -113,7 +124,8 @@ def resolve_update(update, dynamics, L, boundary="periodic", purpose="kinetics")
                              "the periodic L = 2 lattice (it locks into period-2 orbits); use "
                              "update = 'random_sequential' or dynamics = 'glauber'")
         if dynamics == "metropolis" and purpose != "equilibrium":
-            warnings.warn(CHECKERBOARD_METROPOLIS_MESSAGE, CheckerboardMetropolisWarning, stacklevel=3)
+            warnings.warn(CHECKERBOARD_METROPOLIS_MESSAGE, CheckerboardMetropolisWarning,
+                          stacklevel=_caller_outside_package())
     return update
 _DYN_CODE = {"metropolis": kernels.METROPOLIS, "glauber": kernels.GLAUBER}
 _ROWS_MIN_L = 512  # "auto" parallelises over rows only for lattices this large

@@ -17,6 +17,10 @@ from isingneuron.engine import (Lattice, from_blocks, initial_spins, simulate, t
                                 to_split)
 from isingneuron.traces import Traces
 
+# the blocked layout is a checkerboard kernel; its Metropolis rows are tested for
+# identity with the replica kernel, not for kinetics
+pytestmark = pytest.mark.filterwarnings("ignore::isingneuron.engine.CheckerboardMetropolisWarning")
+
 
 @njit(cache=True)
 def _keys_both_ways(seeds, replicas, sweeps, colours, rows):
