@@ -11,8 +11,8 @@ File layout (schema_version 1), readable with plain h5py::
                                    config (YAML text, if given),
                                    git_commit (if known), caller's file attrs
     /points/<name>          one group per run / sweep point, attrs:
-        complete            False until finalised; set True only after the data
-                            are flushed
+        complete            False until finalised; True only once the data
+                            are on disk
         error               text, only on a point marked failed
         params              JSON text of the point's parameter values ("{}")
         traces_attrs        JSON text of Traces.attrs (read back exactly)
@@ -26,9 +26,36 @@ File layout (schema_version 1), readable with plain h5py::
       snapshots  (n_snap, R, L, L) int8 optional lattice snapshots
       spins      (R, L, L)     int8     optional final lattice
 
-Datasets are chunked (h5py's chunk guess), gzip-compressed with shuffle, and
-resizable along records (``maxshape`` None) so chunks of a run are appended as
-they arrive; the file is flushed after every append.
+Datasets are chunked, gzip-compressed with shuffle and carry a Fletcher-32
+checksum per chunk, so a damaged chunk is detected (a :class:`RecorderError`
+naming the point), never read as data.
+
+Crash consistency
+-----------------
+HDF5 gives no crash consistency to a file whose metadata is rewritten in
+place, so the file ``out.h5`` itself is never opened for writing. While a
+:class:`Recorder` is open it keeps a *journal*, the folder ``out.h5.journal``
+beside the file:
+
+* each point is written to its own HDF5 file ``<key>.writing.h5`` (appended
+  chunk by chunk, flushed after each chunk);
+* when the point is finalised (or marked failed) that file is flushed,
+  fsync'ed and renamed to ``<key>.h5`` (an atomic step: the point is then
+  safe whatever happens next);
+* when the recorder closes (and when a writer opens a file whose journal a
+  crash left behind) the finished points are *consolidated*: a new file is
+  written beside the old one with every point, fsync'ed, and renamed over
+  ``out.h5`` (atomic), then the merged journal files are removed.
+
+A kill at any instant therefore loses at most the point being written: an
+interrupted ``.writing.h5`` file or half-written new file is discarded at the
+next open, and every finished point is either in ``out.h5`` or in the journal.
+The readers of this module (:func:`read_point`, :func:`file_status`, ...)
+merge the journal, so they see points finished by a run that is still going
+(or was killed); a plain h5py reader sees ``out.h5``, which holds every point
+of the runs that closed. The journal also holds the writer's lock (``lock``,
+with its pid and host): a second writer is refused with a message naming the
+process, while readers never wait.
 
 Safety rules
 ------------
@@ -38,15 +65,21 @@ Safety rules
   isingneuron file, ``"x"`` never replaces anything, and ``"a"`` refuses a
   ``config_text`` that differs from the one stored.
 * A point that is not complete (a run killed mid-way, or marked failed) is
-  deleted and rewritten from scratch when opened again; a complete point is
-  replaced only with ``overwrite=True``. (HDF5 does not reclaim the space of
-  deleted data; ``h5repack`` compacts a file.)
+  rewritten from scratch when opened again; a complete point is replaced only
+  with ``overwrite=True``.
 * Problems are reported as :class:`RecorderError` naming the path.
+* :func:`verify_file` reads every dataset of every point and reports the
+  damaged ones; :func:`salvage_file` copies the intact points to a new file.
 """
 
 from __future__ import annotations
 
+import errno
+import fcntl
+import hashlib
 import json
+import os
+import socket
 import subprocess
 from datetime import datetime, timezone
 from functools import lru_cache
@@ -59,7 +92,8 @@ from ._version import __version__
 from .traces import Traces
 
 __all__ = ["FORMAT", "SCHEMA_VERSION", "RecorderError", "Recorder", "PointWriter", "read_point",
-           "point_info", "list_points", "file_status", "read_config_text"]
+           "point_info", "list_points", "file_status", "read_config_text", "verify_file",
+           "salvage_file", "journal_path"]
 
 FORMAT = "isingneuron"
 SCHEMA_VERSION = 1
@@ -70,6 +104,14 @@ _LIBVER = ("v108", "latest")     # dense attribute storage: no 64 KiB limit on c
 
 class RecorderError(ValueError):
     """A file or point cannot be used (the message names the path and the problem)."""
+
+
+class DamagedPointError(RecorderError):
+    """A point's data fail their checksum or cannot be read; ``what`` says which."""
+
+    def __init__(self, message, what):
+        super().__init__(message)
+        self.what = what
 
 
 @lru_cache(maxsize=1)
@@ -179,9 +221,179 @@ def _cast(where, name, a, dtype, ndim):
     return out
 
 
+# ---------------------------------------------------------------- file system
+# Every file the recorder writes is opened by _h5_open, and every rename and
+# removal goes through _replace and _remove: one place each, so that a test can
+# inject a crash at any write (tests/test_crash.py).
+def _h5_open(path, mode):
+    """An HDF5 file opened for writing ('w' or 'x') with the recorder's settings.
+
+    HDF5's own file locking is off for these files: they are private to the
+    writer, which holds the journal's lock, and readers of a point still being
+    written (``file_status`` while a run goes on) must not be refused.
+    """
+    return h5py.File(path, mode, libver=_LIBVER, locking=False)
+
+
+def _replace(src, dst):
+    """Rename ``src`` over ``dst`` (atomic on POSIX) and make the rename durable."""
+    os.replace(src, dst)
+    _fsync_dir(Path(dst).parent)
+
+
+def _remove(path):
+    try:
+        os.remove(path)
+    except FileNotFoundError:
+        pass
+
+
+def _fsync_file(path):
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(folder):
+    try:
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def journal_path(path) -> Path:
+    """The journal folder of ``path``: ``<path>.journal`` (see the module docstring)."""
+    p = Path(path)
+    return p.with_name(p.name + ".journal")
+
+
+def _key(name: str) -> str:
+    """File-name-safe key of a point name (its names may be any string without '/')."""
+    return hashlib.sha256(name.encode()).hexdigest()[:32]
+
+
+_WRITING = ".writing.h5"
+_FINISHED = ".h5"
+_PROGRESS = ".progress.json"
+_CONSOLIDATING = "consolidating.h5"
+_LOCK = "lock"
+
+
+def _lock_holder(jdir) -> str | None:
+    """'pid N on HOST' of the process writing through ``jdir``, or None if nobody is."""
+    try:
+        fd = os.open(jdir / _LOCK, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError:
+            return os.pread(fd, 256, 0).decode(errors="replace").strip() or "unknown process"
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return None
+    finally:
+        os.close(fd)
+
+
+class _Lock:
+    """The writer's exclusive lock: ``flock`` on ``<journal>/lock``, which names the holder.
+
+    The lock dies with the process. A closing writer removes the lock file; a
+    process that opened the file before it was removed sees another inode and
+    tries again, so two writers never hold locks on different files.
+    """
+
+    def __init__(self, jdir, path):
+        self.jdir = jdir
+        self.file = jdir / _LOCK
+        try:
+            jdir.mkdir(exist_ok=True)
+        except OSError as exc:
+            raise RecorderError(f"{path}: cannot create its journal {jdir}: {exc}") from None
+        while True:
+            fd = os.open(self.file, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as exc:
+                holder = os.pread(fd, 256, 0).decode(errors="replace").strip()
+                os.close(fd)
+                if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+                    raise RecorderError(f"{path}: cannot lock {self.file}: {exc}") from None
+                raise RecorderError(
+                    f"{path}: another isingneuron process ({holder or 'unknown'}) is writing "
+                    "this file; wait for it to finish or stop it (readers such as "
+                    "`isingneuron status` work meanwhile)") from None
+            try:
+                same = os.fstat(fd).st_ino == os.stat(self.file).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                break
+            os.close(fd)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()}".encode(), 0)
+        self.fd = fd
+
+    def release(self):
+        if self.fd is None:
+            return
+        _remove(self.file)                 # before unlocking: see the class docstring
+        try:
+            self.jdir.rmdir()              # only if nothing else is left in it
+        except OSError:
+            pass
+        os.close(self.fd)
+        self.fd = None
+
+
+def _journal(jdir) -> dict:
+    """``{name: {state: path}}`` of the readable point files of a journal.
+
+    state is "finished" (``<key>.h5``: complete, failed or left incomplete by a
+    closed recorder) or "writing" (``<key>.writing.h5``: a point being written,
+    or interrupted). Unreadable files (a crash mid-write) are left out.
+    """
+    out = {}
+    try:
+        entries = sorted(jdir.iterdir())
+    except OSError:
+        return out
+    for entry in entries:
+        if entry.name == _CONSOLIDATING or not entry.name.endswith(".h5"):
+            continue
+        state = "writing" if entry.name.endswith(_WRITING) else "finished"
+        try:
+            with h5py.File(entry, "r", locking=False) as jf:
+                name = _text(jf.attrs["name"])
+                jf["point"]
+        except (OSError, KeyError, ValueError):
+            continue
+        out.setdefault(name, {})[state] = entry
+    return out
+
+
+def _new_main_attrs():
+    return {"format": FORMAT, "schema_version": SCHEMA_VERSION, "package_version": __version__,
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+
+
 # ------------------------------------------------------------------ writing
 class Recorder:
     """Writer of one isingneuron HDF5 file (a context manager).
+
+    Points are written to the file's journal and merged into the file when the
+    recorder closes (see "Crash consistency" in the module docstring): close
+    it (or use ``with``) to see them in the file with plain h5py; this
+    module's readers see them as soon as they are finalised.
 
     Parameters
     ----------
@@ -199,14 +411,15 @@ class Recorder:
         Commit to record; None looks it up with ``git`` (skipped silently if
         git is missing); False records none.
     compression : {"gzip", "lzf", None}
-        HDF5 filter of the datasets.
+        HDF5 filter of the datasets (every dataset also has a Fletcher-32
+        checksum).
 
     Raises
     ------
     RecorderError
         Bad mode, missing folder, existing file in mode "x", a file that is not
-        a readable isingneuron file of a known schema, or a config mismatch;
-        nothing is written in that case.
+        a readable isingneuron file of a known schema, a config mismatch, or
+        another process writing the file; nothing is written in that case.
     """
 
     def __init__(self, path, mode="a", config_text=None, attrs=None, *, git_commit=None,
@@ -224,37 +437,84 @@ class Recorder:
         self.mode = mode
         self._filters = ({"compression": "gzip", "shuffle": True} if compression == "gzip"
                          else {"compression": compression})
+        self._filters["fletcher32"] = True
         self._git = _git_commit() if git_commit is None else (git_commit or None)
         self._writers = {}
+        self._jdir = journal_path(self.path)
+        self._lock = None
         exists = self.path.exists()
-        if exists and mode == "a":
-            stored = read_config_text(self.path)
-            if config_text is not None and stored is not None and stored != config_text:
-                raise RecorderError(f"{self.path}: config_text differs from the config stored "
-                                    "in the file; use another file, mode 'w' to start again, or "
-                                    "config_text=None to add points without the check")
-            self._file = self._h5("r+")
-            if config_text is not None and stored is None:
-                self._file.attrs["config"] = config_text
-        else:
-            self._file = self._h5("w" if mode == "w" else "x")
-            a = self._file.attrs
-            a["format"], a["schema_version"] = FORMAT, SCHEMA_VERSION
-            a["package_version"] = __version__
-            a["created"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
-            if config_text is not None:
-                a["config"] = config_text
-            if self._git:
-                a["git_commit"] = self._git
-        _write_scalars(self._file, attrs)
-        self._file.require_group("points")
-        self._file.flush()
-
-    def _h5(self, mode):
+        stored = read_config_text(self.path) if exists and mode == "a" else None
+        if exists and mode == "a" and config_text is not None and stored is not None \
+                and stored != config_text:
+            raise RecorderError(f"{self.path}: config_text differs from the config stored "
+                                "in the file; use another file, mode 'w' to start again, or "
+                                "config_text=None to add points without the check")
+        self._lock = _Lock(self._jdir, self.path)
         try:
-            return h5py.File(self.path, mode, libver=_LIBVER)
+            self._recover()
+            updates = {k: v for k, v in attrs.items()
+                       if isinstance(v, (str, bool, int, float, np.number, np.bool_))}
+            if exists and mode == "a":
+                if config_text is not None and stored is None:
+                    updates["config"] = config_text
+                if updates or self._finished():
+                    self._consolidate(updates)
+            else:
+                for p in self._finished().values():
+                    _remove(p)
+                base = _new_main_attrs()
+                if config_text is not None:
+                    base["config"] = config_text
+                if self._git:
+                    base["git_commit"] = self._git
+                self._consolidate({**base, **updates}, fresh=True)
+            self._state = file_status(self.path)["points"]
+        except BaseException:
+            self._lock.release()
+            raise
+
+    # -- journal
+    def _recover(self):
+        """Discard what a crash left half-done: writing files, progress, a half new file."""
+        for entry in list(self._jdir.iterdir()):
+            if entry.name == _CONSOLIDATING or entry.name.endswith(_WRITING) \
+                    or entry.name.endswith(_PROGRESS) or entry.name.endswith(".tmp"):
+                _remove(entry)
+
+    def _finished(self) -> dict:
+        return {n: e["finished"] for n, e in _journal(self._jdir).items() if "finished" in e}
+
+    def _consolidate(self, file_attrs=None, fresh=False):
+        """Write the file anew with its points and the journal's finished points; swap it in."""
+        finished = self._finished()
+        tmp = self._jdir / _CONSOLIDATING
+        _remove(tmp)
+        try:
+            new = _h5_open(tmp, "w")
+            try:
+                pts = new.create_group("points")
+                if not fresh:
+                    with h5py.File(self.path, "r") as old:
+                        for k, v in old.attrs.items():
+                            new.attrs[k] = v
+                        for name in old.get("points", {}):
+                            if name not in finished:
+                                old.copy(old["points"][name], pts, name=name)
+                for k, v in (file_attrs or {}).items():
+                    new.attrs[k] = v
+                for name, fp in finished.items():
+                    with h5py.File(fp, "r") as jf:
+                        jf.copy(jf["point"], pts, name=name)
+            finally:
+                new.close()
+            _fsync_file(tmp)
         except OSError as exc:
-            raise RecorderError(f"{self.path}: cannot open for writing: {exc}") from None
+            _remove(tmp)
+            raise RecorderError(f"{self.path}: cannot write the file (its journal "
+                                f"{self._jdir} keeps the finished points): {exc}") from None
+        _replace(tmp, self.path)
+        for fp in finished.values():
+            _remove(fp)
 
     # -- context manager
     def __enter__(self):
@@ -263,20 +523,31 @@ class Recorder:
     def __exit__(self, *exc):
         self.close()
 
+    @property
+    def closed(self) -> bool:
+        return self._lock is None or self._lock.fd is None
+
     def close(self):
-        """Flush and close the file (unfinalised points stay incomplete)."""
-        if self._file.id.valid:
-            self._file.flush()
-            self._file.close()
+        """Close every open point (unfinalised ones stay incomplete), merge the journal
+        into the file and release the lock."""
+        if self.closed:
+            return
+        try:
+            for w in list(self._writers.values()):
+                if not w._closed and not w.complete:
+                    w._finish()
+            self._writers.clear()
+            self._consolidate()
+        finally:
+            self._lock.release()
 
     def _live(self):
-        if not self._file.id.valid:
+        if self.closed:
             raise RecorderError(f"{self.path}: the recorder is closed")
-        return self._file["points"]
 
     def __repr__(self):
-        state = "open" if self._file.id.valid else "closed"
-        return f"Recorder({str(self.path)!r}, mode={self.mode!r}, {state})"
+        return f"Recorder({str(self.path)!r}, mode={self.mode!r}, " \
+               f"{'closed' if self.closed else 'open'})"
 
     # -- points
     def _name(self, name):
@@ -284,6 +555,15 @@ class Recorder:
             raise RecorderError(f"{self.path}: point name {name!r}: must be a non-empty string "
                                 "without '/'")
         return name
+
+    def _states(self) -> dict:
+        """name -> "done" / "failed" / "incomplete" of every point (kept up to date)."""
+        return self._state
+
+    def _drop_open_writer(self, name):
+        w = self._writers.pop(name, None)
+        if w is not None and not w._closed:
+            w._abandon()
 
     def open_point(self, name, n_replicas, attrs=None, *, params=None, overwrite=False):
         """Start writing point ``name``; returns its :class:`PointWriter`.
@@ -303,7 +583,7 @@ class Recorder:
             Replace a complete point of that name (otherwise refused). An
             incomplete or failed point is always replaced.
         """
-        pts = self._live()
+        self._live()
         name = self._name(name)
         if isinstance(n_replicas, bool) or not isinstance(n_replicas, (int, np.integer)) \
                 or n_replicas < 1:
@@ -312,27 +592,11 @@ class Recorder:
         where = f"{self.path}: point {name!r}"
         attrs = _check_attrs(attrs, _POINT_KEYS, f"{where} attrs")
         params_json = _json(dict(params or {}), f"{where} params")
-        if name in pts:
-            if bool(pts[name].attrs.get("complete", False)) and not overwrite:
-                raise RecorderError(f"{where} is complete; pass overwrite=True to replace it")
-            del pts[name]
-        if name in self._writers:
-            self._writers[name]._closed = True
-        g = pts.create_group(name)
-        g.attrs["complete"] = False
-        g.attrs["params"] = params_json
-        g.attrs["package_version"] = __version__
-        if self._git:
-            g.attrs["git_commit"] = self._git
-        R = int(n_replicas)
-        g.create_dataset("t", shape=(0,), maxshape=(None,), dtype=np.int64, chunks=True,
-                         **self._filters)
-        for key in ("T", "m", "energy"):
-            g.create_dataset(key, shape=(R, 0), maxshape=(R, None), dtype=np.float64,
-                             chunks=True, **self._filters)
-        w = self._writers[name] = PointWriter(self, g, R, attrs)
-        w._write_attrs()
-        self._file.flush()
+        if self._states().get(name) == "done" and not overwrite:
+            raise RecorderError(f"{where} is complete; pass overwrite=True to replace it")
+        self._drop_open_writer(name)
+        w = self._writers[name] = PointWriter(self, name, int(n_replicas), attrs, params_json)
+        self._state[name] = "incomplete"
         return w
 
     def write_point(self, name, traces, attrs=None, *, params=None, overwrite=False):
@@ -346,38 +610,66 @@ class Recorder:
 
         Creates an empty point if none exists; a complete point is refused.
         """
-        pts = self._live()
+        self._live()
         name = self._name(name)
-        if name in pts and bool(pts[name].attrs.get("complete", False)):
+        if self._states().get(name) == "done":
             raise RecorderError(f"{self.path}: point {name!r} is complete; not marking it failed")
-        g = pts.require_group(name)
-        g.attrs["complete"] = False
-        g.attrs["error"] = str(message)
-        if name in self._writers:
-            self._writers[name]._closed = True
-        self._file.flush()
+        w = self._writers.pop(name, None)
+        if w is None or w._closed:
+            w = PointWriter(self, name, None, {}, "{}")
+        w._finish(error=str(message))
 
     def points(self) -> list[str]:
         """Names of every point in the file (sorted)."""
-        return sorted(self._live())
+        self._live()
+        return sorted(self._states())
 
     def completed_points(self) -> list[str]:
         """Names of the complete points (sorted)."""
-        pts = self._live()
-        return sorted(n for n in pts if bool(pts[n].attrs.get("complete", False)))
+        self._live()
+        return sorted(n for n, s in self._states().items() if s == "done")
 
 
 class PointWriter:
-    """Appends the chunks of one run to ``/points/<name>``; made by :meth:`Recorder.open_point`."""
+    """Appends the chunks of one run to its journal file; made by :meth:`Recorder.open_point`.
 
-    def __init__(self, recorder, group, n_replicas, attrs):
-        self._rec, self._g, self.n_replicas = recorder, group, n_replicas
-        self.name = group.name.rsplit("/", 1)[-1]
+    The point becomes part of the file when it is finalised (or marked
+    failed): its journal file is then renamed into place in one atomic step.
+    """
+
+    def __init__(self, recorder, name, n_replicas, attrs, params_json):
+        self._rec, self.name, self.n_replicas = recorder, name, n_replicas
         self._attrs = dict(attrs)
         self._last_t = None
         self._closed = False
         self.complete = False
         self.n_records = 0          # records written so far
+        key = _key(name)
+        self._writing = recorder._jdir / (key + _WRITING)
+        self._finished_path = recorder._jdir / (key + _FINISHED)
+        self._progress = recorder._jdir / (key + _PROGRESS)
+        _remove(self._writing)
+        try:
+            self._f = _h5_open(self._writing, "w")
+        except OSError as exc:
+            raise RecorderError(f"{recorder.path}: point {name!r}: cannot write "
+                                f"{self._writing}: {exc}") from None
+        self._f.attrs["name"] = name
+        g = self._g = self._f.create_group("point")
+        g.attrs["complete"] = False
+        g.attrs["params"] = params_json
+        g.attrs["package_version"] = __version__
+        if recorder._git:
+            g.attrs["git_commit"] = recorder._git
+        if n_replicas is not None:
+            R = n_replicas
+            g.create_dataset("t", shape=(0,), maxshape=(None,), dtype=np.int64, chunks=True,
+                             **recorder._filters)
+            for k in ("T", "m", "energy"):
+                g.create_dataset(k, shape=(R, 0), maxshape=(R, None), dtype=np.float64,
+                                 chunks=True, **recorder._filters)
+            self._write_attrs()
+        self._f.flush()
 
     def __repr__(self):
         return (f"PointWriter({self.name!r}, R={self.n_replicas}, n_records={self.n_records}, "
@@ -401,7 +693,7 @@ class PointWriter:
         """Append the records (and snapshots) of ``traces``, the next chunk of the run.
 
         ``traces.spins`` (the lattice at the end of the chunk) is not stored:
-        the final lattice goes to :meth:`finalise`. The file is flushed.
+        the final lattice goes to :meth:`finalise`. The journal file is flushed.
         """
         self._check()
         where = f"{self._rec.path}: point {self.name!r}"
@@ -442,7 +734,15 @@ class PointWriter:
             if merged != self._attrs:
                 self._attrs = merged
                 self._write_attrs()
-        self._rec._file.flush()
+        self._f.flush()
+        self._write_progress()
+
+    def _write_progress(self):
+        """``<key>.progress.json``: how far the point is, for readers while it runs."""
+        tmp = self._progress.with_name(self._progress.name + ".tmp")
+        with open(tmp, "w") as fh:
+            json.dump({"name": self.name, "n_records": self.n_records, "t": self._last_t}, fh)
+        os.replace(tmp, self._progress)
 
     def _extend(self, key, a, axis):
         g = self._g
@@ -460,10 +760,30 @@ class PointWriter:
         index[axis] = slice(n0, None)
         d[tuple(index)] = a
 
+    def _finish(self, error=None):
+        """Close the journal file and rename it into place (complete, failed or incomplete)."""
+        if error is not None:
+            self._g.attrs["error"] = error
+        self._f.flush()
+        self._f.close()
+        _fsync_file(self._writing)
+        _replace(self._writing, self._finished_path)
+        _remove(self._progress)
+        self._closed = True
+        self._rec._state[self.name] = "failed" if error is not None else "incomplete"
+
+    def _abandon(self):
+        """Drop this point's journal file (it is being replaced)."""
+        self._f.close()
+        _remove(self._writing)
+        _remove(self._progress)
+        self._closed = True
+
     def finalise(self, spins=None):
         """Store the final lattice (``(R, L, L)`` int8, optional) and mark the point complete.
 
-        The data are flushed before ``complete`` is set True, then flushed again.
+        The data are flushed and the journal file renamed into place: from then
+        on the point survives any crash.
         """
         self._check()
         if spins is not None:
@@ -473,35 +793,119 @@ class PointWriter:
                 raise RecorderError(f"{where}: spins has shape "
                                     f"{spins.shape}: expected ({self.n_replicas}, L, L)")
             self._g.create_dataset("spins", data=spins, chunks=True, **self._rec._filters)
-        self._rec._file.flush()
         self._g.attrs["complete"] = True
-        self._rec._file.flush()
+        self._finish()
         self.complete = True
+        self._rec._state[self.name] = "done"
 
 
 # ------------------------------------------------------------------ reading
-class _Reader:
-    """``with _Reader(path) as f``: a validated isingneuron file opened read-only."""
+class _View:
+    """``with _View(path) as v``: a validated file and its journal, read-only.
+
+    A point finished in the journal overrides the file's; a point being
+    written (or interrupted) shows as incomplete unless the file or the
+    journal already holds it complete.
+    """
 
     def __init__(self, path):
         self.path = _check_path(path, "r")
+        self.jdir = journal_path(self.path)
 
     def __enter__(self):
         try:
             self.f = h5py.File(self.path, "r")
         except OSError as exc:
-            raise RecorderError(f"{self.path}: cannot be opened: {exc}") from None
-        return self.f
+            raise RecorderError(f"{self.path}: cannot be opened (truncated or corrupt?): "
+                                f"{exc}") from None
+        try:
+            main = self.f.get("points")
+            self.main = set(main) if main is not None else set()
+            self.journal = {}                  # name -> path of the journal file to read
+            for name, e in (_journal(self.jdir) if self.jdir.is_dir() else {}).items():
+                if "writing" in e and not self._complete(name, e.get("finished")):
+                    self.journal[name] = e["writing"]
+                elif "finished" in e:
+                    self.journal[name] = e["finished"]
+        except BaseException:
+            self.f.close()
+            raise
+        return self
+
+    def _complete(self, name, finished):
+        if finished is not None:
+            with h5py.File(finished, "r", locking=False) as jf:
+                return bool(jf["point"].attrs.get("complete", False))
+        return name in self.main and bool(self.f["points"][name].attrs.get("complete", False))
 
     def __exit__(self, *exc):
         self.f.close()
 
-    def point(self, name):
-        pts = self.f.get("points")
-        if pts is None or not isinstance(name, str) or name not in pts:
-            have = sorted(pts) if pts is not None else []
-            raise RecorderError(f"{self.path}: no point {name!r} (points: {have})")
-        return pts[name]
+    def names(self) -> list[str]:
+        return sorted(self.main | set(self.journal))
+
+    def state(self, name) -> str:
+        """done / incomplete / failed; "damaged" when its attributes cannot be read.
+
+        A point still being written (or interrupted) is incomplete whatever its
+        attributes say: it counts only once its journal file is renamed.
+        """
+        if self.writing(name):
+            return "incomplete"
+        try:
+            g, close = self.open(name)
+        except RecorderError:
+            return "incomplete" if self.writing(name) else "damaged"
+        try:
+            return _point_state(g)
+        except (OSError, RuntimeError, KeyError, ValueError):
+            return "incomplete" if self.writing(name) else "damaged"
+        finally:
+            close()
+
+    def writing(self, name) -> bool:
+        p = self.journal.get(name)
+        return p is not None and p.name.endswith(_WRITING)
+
+    def open(self, name):
+        """(group, close) of point ``name``."""
+        if isinstance(name, str) and name in self.journal:
+            p = self.journal[name]
+            try:
+                jf = h5py.File(p, "r", locking=False)
+            except OSError as exc:
+                raise RecorderError(f"{self.path}: point {name!r} (journal {p}) cannot be "
+                                    f"read: {exc}") from None
+            return jf["point"], jf.close
+        if isinstance(name, str) and name in self.main:
+            return self.f["points"][name], lambda: None
+        raise RecorderError(f"{self.path}: no point {name!r} (points: {self.names()})")
+
+
+def _point_state(g) -> str:
+    if bool(g.attrs.get("complete", False)):
+        return "done"
+    return "failed" if "error" in g.attrs else "incomplete"
+
+
+_DATASETS = ("t", "T", "m", "energy", "spins", "snapshots", "snapshot_t")
+
+
+def _read_datasets(path, name, g, keys=_DATASETS) -> dict:
+    """Every dataset of a point group, checksums verified; damage -> RecorderError."""
+    out = {}
+    for k in keys:
+        if k not in g:
+            out[k] = None
+            continue
+        try:
+            out[k] = g[k][()]
+        except (OSError, KeyError, ValueError, RuntimeError) as exc:
+            what = f"{k}: {' '.join(str(exc).split())}"
+            raise DamagedPointError(f"{path}: point {name!r} is damaged ({what}); `isingneuron "
+                                    "salvage` copies the intact points to a new file",
+                                    what) from None
+    return out
 
 
 def read_point(path, name, *, allow_incomplete=False) -> Traces:
@@ -514,40 +918,55 @@ def read_point(path, name, *, allow_incomplete=False) -> Traces:
     allow_incomplete : bool
         Also read a point that was never finalised (killed or failed run);
         refused by default.
+
+    Raises
+    ------
+    RecorderError
+        No such point, an incomplete point (unless allowed), or damaged data
+        (a checksum or read error: the message names the point).
     """
-    r = _Reader(path)
-    with r as f:
-        g = r.point(name)
-        if not bool(g.attrs.get("complete", False)) and not allow_incomplete:
-            err = g.attrs.get("error")
-            why = f"failed: {_text(err)}" if err is not None else "incomplete (never finalised)"
-            raise RecorderError(f"{r.path}: point {name!r} is {why}; pass allow_incomplete=True "
-                                "to read what was written")
-        if "t" not in g:
-            raise RecorderError(f"{r.path}: point {name!r} holds no data")
-        get = {k: (g[k][()] if k in g else None) for k in
-               ("t", "T", "m", "energy", "spins", "snapshots", "snapshot_t")}
-        return Traces(**get, attrs=json.loads(_text(g.attrs.get("traces_attrs", "{}"))))
+    with _View(path) as v:
+        g, close = v.open(name)
+        try:
+            if v.state(name) != "done" and not allow_incomplete:
+                err = g.attrs.get("error")
+                why = (f"failed: {_text(err)}" if err is not None
+                       else "incomplete (never finalised)")
+                raise RecorderError(f"{v.path}: point {name!r} is {why}; pass "
+                                    "allow_incomplete=True to read what was written")
+            if "t" not in g:
+                raise RecorderError(f"{v.path}: point {name!r} holds no data")
+            get = _read_datasets(v.path, name, g)
+            try:
+                attrs = json.loads(_text(g.attrs.get("traces_attrs", "{}")))
+            except (ValueError, TypeError) as exc:
+                raise DamagedPointError(f"{v.path}: point {name!r} is damaged (traces_attrs: "
+                                        f"{exc})", f"traces_attrs: {exc}") from None
+            return Traces(**get, attrs=attrs)
+        finally:
+            close()
 
 
 def point_info(path, name) -> dict:
     """Attrs of point ``name`` (``params`` decoded), plus ``n_records`` and ``n_replicas``."""
-    r = _Reader(path)
-    with r as f:
-        g = r.point(name)
-        info = {k: v.item() if isinstance(v, np.generic) else _text(v)
-                for k, v in g.attrs.items()}
-        info["params"] = json.loads(info.get("params", "{}"))
-        info["complete"] = bool(info.get("complete", False))
-        info["n_records"] = int(g["t"].shape[0]) if "t" in g else 0
-        info["n_replicas"] = int(g["m"].shape[0]) if "m" in g else 0
-        return info
+    with _View(path) as v:
+        g, close = v.open(name)
+        try:
+            info = {k: val.item() if isinstance(val, np.generic) else _text(val)
+                    for k, val in g.attrs.items()}
+            info["params"] = json.loads(info.get("params", "{}"))
+            info["complete"] = v.state(name) == "done"
+            info["n_records"] = int(g["t"].shape[0]) if "t" in g else 0
+            info["n_replicas"] = int(g["m"].shape[0]) if "m" in g else 0
+            return info
+        finally:
+            close()
 
 
 def list_points(path) -> list[str]:
-    """Names of every point in the file (sorted)."""
-    with _Reader(path) as f:
-        return sorted(f.get("points", {}))
+    """Names of every point in the file (sorted), journal included."""
+    with _View(path) as v:
+        return v.names()
 
 
 def file_status(path) -> dict:
@@ -558,26 +977,123 @@ def file_status(path) -> dict:
     dict
         ``path``, ``schema_version``, ``package_version``, ``created``,
         ``git_commit`` (or None), ``config`` (text or None), ``n_points``,
-        ``done``, ``incomplete``, ``failed`` (counts) and ``points``
-        (name -> "done" / "incomplete" / "failed").
+        ``done``, ``incomplete``, ``failed``, ``damaged`` (counts), ``points``
+        (name -> "done" / "incomplete" / "failed" / "damaged": attributes that
+        cannot be read; :func:`verify_file` also checks the data), ``writer`` ("pid N on
+        HOST" of a process writing the file now, or None) and ``running``
+        (name -> {"n_records", "t"} of points being written now).
     """
-    r = _Reader(path)
-    with r as f:
-        state = {}
-        for name, g in f.get("points", {}).items():
-            state[name] = ("done" if bool(g.attrs.get("complete", False))
-                           else "failed" if "error" in g.attrs else "incomplete")
-        a = f.attrs
-        out = {"path": str(r.path), "schema_version": int(a["schema_version"]),
+    with _View(path) as v:
+        state = {name: v.state(name) for name in v.names()}
+        a = v.f.attrs
+        out = {"path": str(v.path), "schema_version": int(a["schema_version"]),
                **{k: _text(a.get(k)) for k in ("package_version", "created", "git_commit",
                                                  "config")},
                "n_points": len(state), "points": state}
-        for s in ("done", "incomplete", "failed"):
-            out[s] = sum(v == s for v in state.values())
+        for s in ("done", "incomplete", "failed", "damaged"):
+            out[s] = sum(val == s for val in state.values())
+        out["writer"] = _lock_holder(v.jdir) if v.jdir.is_dir() else None
+        out["running"] = {}
+        if out["writer"]:
+            for p in sorted(v.jdir.glob("*" + _PROGRESS)):
+                try:
+                    prog = json.loads(p.read_text())
+                    out["running"][prog["name"]] = {"n_records": int(prog["n_records"]),
+                                                    "t": prog["t"]}
+                except (OSError, ValueError, KeyError, TypeError):
+                    continue
         return out
 
 
 def read_config_text(path) -> str | None:
     """The ``config`` text stored in the file, or None."""
-    with _Reader(path) as f:
-        return _text(f.attrs.get("config"))
+    with _View(path) as v:
+        return _text(v.f.attrs.get("config"))
+
+
+def verify_file(path) -> dict:
+    """Read every dataset and attribute of every point; report the damaged ones.
+
+    Returns
+    -------
+    dict
+        ``path``, ``points`` (name -> "done" / "incomplete" / "failed" /
+        "damaged: <what>"), ``damaged`` (names) and ``ok`` (True when no point
+        is damaged).
+
+    Raises
+    ------
+    RecorderError
+        The file itself cannot be opened.
+    """
+    result = {}
+    with _View(path) as v:
+        for name in v.names():
+            try:
+                g, close = v.open(name)
+            except RecorderError as exc:
+                result[name] = f"damaged: {exc}"
+                continue
+            try:
+                state = v.state(name)
+                _read_datasets(v.path, name, g)
+                for key in ("traces_attrs", "params"):
+                    json.loads(_text(g.attrs.get(key, "{}")))
+                result[name] = state
+            except DamagedPointError as exc:
+                result[name] = f"damaged: {exc.what}"
+            except (OSError, ValueError, TypeError, KeyError) as exc:
+                result[name] = f"damaged: {' '.join(str(exc).split())}"
+            finally:
+                close()
+    damaged = sorted(n for n, s in result.items() if s.startswith("damaged"))
+    return {"path": str(v.path), "points": result, "damaged": damaged, "ok": not damaged}
+
+
+def salvage_file(path, new_path) -> dict:
+    """Copy every intact point of ``path`` (and its journal) to the new file ``new_path``.
+
+    The new file gets the same file attrs (config included); damaged points
+    are left out (complete, incomplete and failed intact points are copied).
+    ``path`` is only read.
+
+    Returns
+    -------
+    dict
+        ``copied`` and ``damaged`` (point names), ``path`` and ``new_path``.
+
+    Raises
+    ------
+    RecorderError
+        ``new_path`` exists or its folder does not, or ``path`` cannot be opened.
+    """
+    new = Path(new_path)
+    if not new.parent.is_dir():
+        raise RecorderError(f"{new}: folder {new.parent} does not exist")
+    if new.exists() or journal_path(new).exists():
+        raise RecorderError(f"{new}: exists; salvage writes a new file only")
+    report = verify_file(path)
+    tmp = new.with_name(new.name + ".salvage.tmp")
+    _remove(tmp)
+    copied = []
+    try:
+        with _View(path) as v, _h5_open(tmp, "x") as out:
+            for k, val in v.f.attrs.items():
+                out.attrs[k] = val
+            pts = out.create_group("points")
+            for name in v.names():
+                if report["points"][name].startswith("damaged"):
+                    continue
+                g, close = v.open(name)
+                try:
+                    g.file.copy(g, pts, name=name)
+                finally:
+                    close()
+                copied.append(name)
+        _fsync_file(tmp)
+    except BaseException:
+        _remove(tmp)
+        raise
+    _replace(tmp, new)
+    return {"path": str(report["path"]), "new_path": str(new), "copied": copied,
+            "damaged": report["damaged"]}
