@@ -267,10 +267,12 @@ def transfer_figure(panels, *, xlabel: str = "quench depth Q (J)", title: str = 
     ----------
     panels : sequence of dict
         One dict per panel with keys ``ylabel`` (str, with units), ``data`` (list of
-        ``(label, x, y, err)``: points with error bars, e.g. lattice means and
-        standard errors), ``lines`` (list of ``(label, x, y)`` or
-        ``(label, x, y, style)`` with ``style`` a dict of line keywords: theory and
-        fitted curves) and optionally ``title``.
+        ``(label, x, y, err)`` or ``(label, x, y, err, style)``: points with error
+        bars, e.g. lattice means and standard errors; ``style`` a dict of
+        ``errorbar`` keywords overriding the defaults, e.g. ``{"fmt": "s--",
+        "color": "0.45", "mfc": "none"}`` for a curve drawn apart), ``lines`` (list
+        of ``(label, x, y)`` or ``(label, x, y, style)`` with ``style`` a dict of
+        line keywords: theory and fitted curves) and optionally ``title``.
     xlabel : str
         Common abscissa label.
     title : str
@@ -285,9 +287,11 @@ def transfer_figure(panels, *, xlabel: str = "quench depth Q (J)", title: str = 
     fig = Figure(figsize=(5.2 * n, 4.4), layout="constrained")
     axes = np.atleast_1d(fig.subplots(1, n))
     for ax, p in zip(axes, panels):
-        for i, (label, x, y, err) in enumerate(p.get("data", [])):
-            ax.errorbar(x, y, yerr=err, fmt="o", ms=3.5, capsize=2, lw=0.8, color=_color(i),
-                        label=label)
+        for i, entry in enumerate(p.get("data", [])):
+            label, x, y, err = entry[:4]
+            style = {"fmt": "o", "ms": 3.5, "capsize": 2, "lw": 0.8, "color": _color(i)}
+            style.update(entry[4] if len(entry) > 4 else {})
+            ax.errorbar(x, y, yerr=err, label=label, **style)
         for j, line in enumerate(p.get("lines", [])):
             label, x, y = line[:3]
             style = {"lw": 1.3, "color": f"C{(j + 3) % 10}"}

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import json
 import math
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,7 @@ from scipy import stats as sps
 
 from isingneuron import activation as act
 from isingneuron import exact, meanfield, paper
+from isingneuron.engine import CheckerboardMetropolisWarning
 from isingneuron.recorder import Recorder
 from isingneuron.schedules import ONSAGER_TC, Quench
 from isingneuron.simulation import Simulation
@@ -114,23 +116,79 @@ def test_eq2_fit_to_meanfield_gives_the_papers_a():
 
 # ------------------------------------------------------------------ Figure 3
 @pytest.fixture(scope="module")
-def transfer():
+def transfer_and_warnings():
     depths = (0.0, 0.25, 0.5, 1.75, 2.0, 2.25, 2.5)
-    return paper.activation(None, L=(32,), dynamics=("metropolis",), depths=depths,
-                            replicas=16, update_order_L=None, seed=11, progress=False)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = paper.activation(None, L=(32,), dynamics=("metropolis",), depths=depths,
+                               replicas=16, pitfall_L=32, seed=11, progress=False)
+    return res, caught
+
+
+@pytest.fixture(scope="module")
+def transfer(transfer_and_warnings):
+    return transfer_and_warnings[0]
 
 
 def test_activation_shapes(transfer):
-    assert list(transfer.curves) == ["metropolis L=32"]
+    # the physical curve first, the pitfall (checkerboard Metropolis) last
+    assert list(transfer.curves) == ["metropolis L=32", "metropolis L=32 checkerboard"]
     c = transfer.curves["metropolis L=32"]
     K = 7
-    for name in ("depths", "replicas", "dwell", "dwell_sem", "area", "area_sem", "fraction",
-                 "onset", "end"):
-        assert getattr(c, name).shape == (K,), name
-    assert np.all(c.replicas == 16)
+    for cc in transfer.curves.values():
+        for name in ("depths", "replicas", "dwell", "dwell_sem", "area", "area_sem",
+                     "fraction", "onset", "end"):
+            assert getattr(cc, name).shape == (K,), name
+        assert np.all(cc.replicas == 16)
     assert c.theory["Q"].shape == c.theory["quasi_static_dwell"].shape \
         == c.theory["meanfield_dwell"].shape
     assert c.theory["Q_theta"] == pytest.approx(Q_THETA)
+
+
+def test_activation_records_the_update_order(transfer, transfer_and_warnings):
+    rs, cb = transfer.curves["metropolis L=32"], transfer.curves["metropolis L=32 checkerboard"]
+    assert rs.update == "random_sequential" and not rs.artefact
+    assert cb.update == "checkerboard" and cb.artefact
+    # the fits are drawn for the physical curve, never for the artefact
+    assert transfer.reference == "metropolis L=32"
+    # the pitfall run is deliberate: its warning is silenced there and nowhere else
+    caught = transfer_and_warnings[1]
+    assert not [w for w in caught if issubclass(w.category, CheckerboardMetropolisWarning)]
+    with pytest.warns(CheckerboardMetropolisWarning):
+        Simulation(8, Quench(BATH, 2.0, AT, RATE), dynamics="metropolis", update="checkerboard",
+                   boundary="plus")
+
+
+def test_checkerboard_metropolis_orders_faster_than_physical_kinetics(transfer):
+    # the pitfall: same equilibrium, ballistic walls. After the deepest quench the
+    # checkerboard membrane orders in ~L sweeps, the physical one in ~L^2 (measured at
+    # T = 1 J: 13 against 74.5 sweeps at L = 32); every trial of both fires at Q = 2.5 J,
+    # so the mean ordering delays are compared at 4 standard errors
+    (pf,) = transfer.pitfall
+    assert pf["L"] == 32
+    rs, cb = pf["random_sequential"], pf["checkerboard"]
+    assert rs["label"] == "metropolis L=32" and cb["label"] == "metropolis L=32 checkerboard"
+    assert rs["fraction_at_Q_max"] == cb["fraction_at_Q_max"] == 1.0
+    err = math.hypot(rs["onset_at_Q_max_err"], cb["onset_at_Q_max_err"])
+    assert rs["onset_at_Q_max"] - cb["onset_at_Q_max"] > 4 * err
+    # hence a longer spike at the deepest quench, again at 4 standard errors
+    err = math.hypot(rs["dwell_at_Q_max_err"], cb["dwell_at_Q_max_err"])
+    assert cb["dwell_at_Q_max"] - rs["dwell_at_Q_max"] > 4 * err
+    # the numbers of the comparison are those of the curves
+    c = transfer.curves["metropolis L=32 checkerboard"]
+    assert cb["dwell_at_Q_max"] == c.dwell[-1] and cb["relu_slope"] == \
+        c.fits["dwell_relu"]["params"]["slope"]
+
+
+def test_activation_figure_draws_the_pitfall_apart(transfer):
+    fig = paper._activation_figure(transfer)
+    ax = fig.axes[0]
+    by_label = {c.get_label(): c for c in ax.containers}
+    art = by_label["checkerboard Metropolis (artefact), L=32"]
+    phys = by_label["metropolis L=32"]
+    assert art.lines[0].get_linestyle() == "--" and phys.lines[0].get_linestyle() == "None"
+    np.testing.assert_array_equal(art.lines[0].get_ydata(),
+                                  transfer.curves["metropolis L=32 checkerboard"].dwell)
 
 
 def test_no_spike_for_shallow_quenches(transfer):
@@ -168,6 +226,25 @@ def test_deep_quenches_are_relu_like_with_slope_one_over_rate(transfer):
     assert abs(f["params"]["slope"] * RATE - 1) < 0.1
 
 
+def test_paper_form_fit_is_the_best_of_its_starts(transfer):
+    # the S(Q) fit keeps the lowest chi2 over its starts: never worse than the default
+    c = transfer.curves["metropolis L=32"]
+    floor = c.record_every / np.sqrt(12.0 * c.replicas)
+    s = np.sqrt(c.dwell_sem ** 2 + floor ** 2)
+    default = act.fit_transfer(c.depths, c.dwell, sigma=s, model="spike_count_tanh")
+    assert c.fits["dwell_spike_count_tanh"]["chi2"] <= default.chi2 * (1 + 1e-9)
+    # and it recovers the parameters of noiseless data of its own form
+    Q = np.linspace(0, 2.5, 21)
+    A, wd, sh = 30.0, 0.15, 1.1
+    y = A * act.spike_count_tanh((Q - sh) / wd)
+    best = paper._fit_best(Q, y, np.ones_like(Q), "spike_count_tanh",
+                           paper._starts("spike_count_tanh",
+                                         {"params": {"slope": 190.0, "threshold": 1.2}}))
+    assert best["params"]["amplitude"] == pytest.approx(A, rel=1e-6)
+    assert best["params"]["width"] == pytest.approx(wd, rel=1e-6)
+    assert best["params"]["shift"] == pytest.approx(sh, rel=1e-6)
+
+
 def test_quasi_static_and_meanfield_theory_curves(transfer):
     th = transfer.curves["metropolis L=32"].theory
     Q = th["Q"]
@@ -184,22 +261,33 @@ def test_quasi_static_and_meanfield_theory_curves(transfer):
 
 def test_analysis_from_a_mapping_and_from_an_hdf5_file(tmp_path):
     depths = (0.5, 2.0, 2.5)
-    runs = {}
+    runs, runs_cb = {}, {}
     path = tmp_path / "q.h5"
     with Recorder(path, mode="w") as rec:
-        for q in depths:
-            sim = Simulation(12, Quench(BATH, q, 20, 0.02), dynamics="glauber", replicas=4,
-                             boundary="plus", seed=int(q * 100))
-            sim.attach(rec.open_point(f"d{q}", sim.replicas, params={"protocol.depth": q}))
-            runs[q] = sim.run(20 + 125 + 20)
-            sim.finalise()
+        for upd, out in (("random_sequential", runs), ("checkerboard", runs_cb)):
+            for q in depths:
+                sim = Simulation(12, Quench(BATH, q, 20, 0.02), dynamics="glauber", update=upd,
+                                 replicas=4, boundary="plus", seed=int(q * 100))
+                sim.attach(rec.open_point(f"{upd}-d{q}", sim.replicas,
+                                          params={"protocol.depth": q}))
+                out[q] = sim.run(20 + 125 + 20)
+                sim.finalise()
     from_map = paper.activation(None, source=runs, progress=False)
     from_file = paper.activation(None, source=str(path), progress=False)
-    (a,), (b,) = from_map.curves.values(), from_file.curves.values()
+    (a,) = from_map.curves.values()
+    # the file holds both update orders: two curves, the checkerboard one labelled so
+    assert list(from_file.curves) == ["glauber L=12", "glauber L=12 checkerboard"]
+    b, b_cb = from_file.curves.values()
     assert a.label == b.label == "glauber L=12"
+    assert a.update == b.update == "random_sequential" and b_cb.update == "checkerboard"
+    assert not b_cb.artefact                  # checkerboard Glauber coarsens physically
+    assert from_file.pitfall == []            # no checkerboard Metropolis here
     assert (a.bath, a.rate, a.at) == (b.bath, b.rate, b.at) == (BATH, 0.02, 20)
     for name in ("depths", "dwell", "area", "end"):
         np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+    from_map_cb = paper.activation(None, source=runs_cb, progress=False)
+    np.testing.assert_array_equal(from_map_cb.curves["glauber L=12 checkerboard"].dwell,
+                                  b_cb.dwell)
     assert from_file.source == str(path) and from_map.source == "mapping"
 
 
@@ -221,6 +309,8 @@ def test_activation_reads_a_sweep_file_written_by_the_runner(tmp_path):
     res = paper.activation(None, source=tmp_path / "a.h5", progress=False)
     (c,) = res.curves.values()
     assert c.label == "glauber L=8" and list(c.depths) == [0.5, 2.5]
+    assert c.update == "random_sequential"                # the config says so explicitly
+    assert "update: random_sequential" in text
     assert c.rate == 0.005 and c.bath == 3.0 and c.at == 50
     assert np.all(c.replicas == 2)
 
@@ -247,6 +337,7 @@ def test_periodic_quench_orders_either_way():
     r = paper.periodic_outcomes(None, L=(16,), dynamics=("metropolis",), depths=(2.5,),
                                 replicas=R, seed=7, progress=False)
     assert r.counts.shape == (1, 4) and r.counts.sum() == R
+    assert r.update == "random_sequential" and r.dynamics == ("metropolis",)
     np.testing.assert_allclose(r.fractions.sum(axis=1), 1.0)
     n_up, n_down = r.counts[0, 0], r.counts[0, 1]
     # h = 0, periodic: both signs are equally likely. Binomial test of n_up given
@@ -263,6 +354,7 @@ def test_population_response_is_an_error_function():
     mu = (0.2, 0.6, 0.9, 1.2, 1.5, 1.8)
     r = paper.population(None, L=16, mu=mu, sigma=0.25, n=64, seed=3, progress=False)
     assert r.depths.shape == r.fired.shape == r.dwell.shape == (6, 64)
+    assert r.update == "random_sequential"
     assert np.all(r.depths >= 0)
     # monotonic: expected fractions differ by > 3 binomial errors between neighbours
     assert np.all(np.diff(r.fraction) >= 0)
@@ -287,6 +379,7 @@ def test_membrane_traces_snapshots_and_gif(tmp_path):
     r = paper.membrane(tmp_path, L=16, depths=(0.5, 2.0), replicas=2, snapshot_every=2,
                        gif=True, progress=False)
     n = r.t.size
+    assert r.update == "random_sequential" and r.dynamics == "metropolis"
     assert r.T.shape == r.m_mean.shape == r.m_meanfield.shape == (2, n)
     assert r.m_replicas.shape == (2, 2, n)
     assert r.frames.shape[1:] == (16, 16) and r.frames.shape[0] == len(r.frame_titles) >= 4
@@ -294,6 +387,10 @@ def test_membrane_traces_snapshots_and_gif(tmp_path):
     assert set(np.unique(r.frames)) <= {-1, 1}
     # the deep quench fires: the snapshot membrane reaches m >= theta
     assert r.snapshot_m.max() >= THETA
+    # the summary counts the dwell of every trial independently of the analysis module
+    for (q, frac, dwell), m in zip(r.summary(), r.m_replicas):
+        d = (m >= THETA).sum(axis=1) * (r.t[1] - r.t[0])
+        assert frac == np.mean(d > 0) and dwell == pytest.approx(d.mean())
     for p in list(r.figure) + list(r.figure_snapshots) + [r.gif]:
         assert Path(p).stat().st_size > 1000
     from PIL import Image
@@ -304,7 +401,7 @@ def test_membrane_traces_snapshots_and_gif(tmp_path):
 TINY = {
     "magnetisation": dict(L=(8,), T=(1.5, 2.0, 3.0), n_sweeps=200, n_thermalise=20, replicas=1),
     "activation": dict(L=(8,), dynamics=("metropolis",), depths=(0.0, 1.5, 2.0, 2.5),
-                       replicas=4, update_order_L=None),
+                       replicas=4, pitfall_L=8),
     "periodic": dict(L=(8,), dynamics=("metropolis",), depths=(2.5,), replicas=8),
     "population": dict(L=8, mu=(0.3, 1.0, 1.7), sigma=0.25, n=8),
     "membrane": dict(L=8, depths=(2.0,), replicas=1, snapshot_every=2, gif=False),
@@ -325,8 +422,16 @@ def test_run_all_writes_every_output(tmp_path):
     names = {r["quantity"] for r in rows}
     assert "eq. (2) a, fit to meanfield" in names
     report = (tmp_path / "report.md").read_text()
-    for phrase in ("a = 6", "2.269", "1/8", "stripes", "error function", "1/r"):
+    for phrase in ("a = 6", "2.269", "1/8", "stripes", "error function", "1/r",
+                   "## Kinetics", "random-sequential", "## Pitfall: checkerboard Metropolis",
+                   "checkerboard (artefact)", "tests/test_kinetics_literature.py"):
         assert phrase in report
+    # the measured ordering times are quoted as given
+    assert "| metropolis | checkerboard | 7 | 13 | 28 | 58.5 | 1.03 +- 0.04" in report
+    js = json.loads((tmp_path / "results.json").read_text())
+    assert js["activation"]["curves"]["metropolis L=8"]["update"] == "random_sequential"
+    assert js["activation"]["curves"]["metropolis L=8 checkerboard"]["artefact"] is True
+    assert js["periodic"]["update"] == js["population"]["update"] == "random_sequential"
     # the report prints the mean-field fit's a as computed
     a = res["eq2"].fits["meanfield"]["params"]["a"]
     assert f"{a:.2f}" in report

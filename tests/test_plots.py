@@ -81,6 +81,23 @@ def test_transfer_figure_draws_what_it_is_given(tmp_path):
     _png_ok(tmp_path / "f3.png", fig)
 
 
+def test_transfer_figure_draws_a_data_set_in_its_own_style(tmp_path):
+    # a fifth element styles one data set apart (the checkerboard-Metropolis pitfall)
+    Q = np.linspace(0, 2.5, 6)
+    panels = [{"ylabel": "dwell (sweeps)",
+               "data": [("physical", Q, Q, 0.1 + 0 * Q),
+                        ("artefact", Q, 2 * Q, 0.1 + 0 * Q,
+                         {"fmt": "s--", "color": "0.45", "mfc": "none"})]}]
+    fig = plots.transfer_figure(panels, path=tmp_path / "f3b")
+    by_label = {c.get_label(): c for c in fig.axes[0].containers}
+    phys, art = by_label["physical"].lines[0], by_label["artefact"].lines[0]
+    np.testing.assert_array_equal(art.get_ydata(), 2 * Q)
+    assert art.get_linestyle() == "--" and art.get_marker() == "s"
+    assert art.get_markerfacecolor() == "none" and art.get_color() == "0.45"
+    assert phys.get_linestyle() == "None" and phys.get_marker() == "o"
+    _png_ok(tmp_path / "f3b.png", fig)
+
+
 @pytest.mark.parametrize("k", [0, 1, 4])
 def test_outcome_figure(tmp_path, k):
     rng = np.random.default_rng(0)
