@@ -883,9 +883,17 @@ class _View:
 
 
 def _point_state(g) -> str:
-    if bool(g.attrs.get("complete", False)):
+    """done / failed / incomplete from a point group's attributes.
+
+    Every point the recorder writes has ``complete`` and ``params`` from its
+    first write on; a group without them has damaged attributes (KeyError).
+    """
+    a = g.attrs
+    if "complete" not in a or "params" not in a:
+        raise KeyError("its attributes cannot be read (complete, params)")
+    if bool(a["complete"]):
         return "done"
-    return "failed" if "error" in g.attrs else "incomplete"
+    return "failed" if "error" in a else "incomplete"
 
 
 _DATASETS = ("t", "T", "m", "energy", "spins", "snapshots", "snapshot_t")
@@ -928,7 +936,12 @@ def read_point(path, name, *, allow_incomplete=False) -> Traces:
     with _View(path) as v:
         g, close = v.open(name)
         try:
-            if v.state(name) != "done" and not allow_incomplete:
+            state = v.state(name)
+            if state == "damaged":
+                raise DamagedPointError(f"{v.path}: point {name!r} is damaged (its attributes "
+                                        "cannot be read); `isingneuron salvage` copies the "
+                                        "intact points to a new file", "attributes")
+            if state != "done" and not allow_incomplete:
                 err = g.attrs.get("error")
                 why = (f"failed: {_text(err)}" if err is not None
                        else "incomplete (never finalised)")
@@ -1036,13 +1049,15 @@ def verify_file(path) -> dict:
                 continue
             try:
                 state = v.state(name)
+                if state == "damaged":
+                    _point_state(g)                 # raises: says what is missing
                 _read_datasets(v.path, name, g)
                 for key in ("traces_attrs", "params"):
                     json.loads(_text(g.attrs.get(key, "{}")))
                 result[name] = state
             except DamagedPointError as exc:
                 result[name] = f"damaged: {exc.what}"
-            except (OSError, ValueError, TypeError, KeyError) as exc:
+            except (OSError, RuntimeError, ValueError, TypeError, KeyError) as exc:
                 result[name] = f"damaged: {' '.join(str(exc).split())}"
             finally:
                 close()
@@ -1087,9 +1102,14 @@ def salvage_file(path, new_path) -> dict:
                 g, close = v.open(name)
                 try:
                     g.file.copy(g, pts, name=name)
+                    copied.append(name)
+                except (OSError, RuntimeError, KeyError, ValueError) as exc:
+                    if name in pts:
+                        del pts[name]
+                    report["damaged"].append(name)
+                    report["points"][name] = f"damaged: {' '.join(str(exc).split())}"
                 finally:
                     close()
-                copied.append(name)
         _fsync_file(tmp)
     except BaseException:
         _remove(tmp)

@@ -50,7 +50,8 @@ import numpy as np
 
 from .engine import CheckerboardMetropolisWarning
 from .config import Config, ConfigError, Point, config_diff, parse_config, stored_text
-from .recorder import Recorder, file_status, point_info, read_config_text, read_point
+from .recorder import (Recorder, file_status, point_info, read_config_text, read_point,
+                       verify_file)
 from .simulation import Simulation
 from .spikes import dwell_time, integrated_magnetisation, spike_count
 from .traces import Traces
@@ -152,6 +153,10 @@ def make_plan(config: Config, force_new: bool = False) -> Plan:
         config (without ``force_new``).
     RecorderError
         The file exists but is not a readable isingneuron file.
+    SweepError
+        A point of the file is damaged (checksum or read error): nothing is
+        resumed on a damaged file; ``isingneuron salvage`` keeps its intact
+        points.
     """
     path = Path(config.output)
     if not path.parent.is_dir():
@@ -177,7 +182,16 @@ def make_plan(config: Config, force_new: bool = False) -> Plan:
                              "output (--output)")
         else:
             mode = "a"
-            done = {n for n, s in file_status(path)["points"].items() if s == "done"}
+            report = verify_file(path)               # reads every dataset: checksums
+            if report["damaged"]:
+                first = report["damaged"][0]
+                raise SweepError(f"output {path}: point {first!r} is damaged "
+                                 f"({report['points'][first][len('damaged: '):]})"
+                                 + (f" and {len(report['damaged']) - 1} more"
+                                    if len(report["damaged"]) > 1 else "")
+                                 + f"; nothing was run. `isingneuron salvage {path} NEW` copies "
+                                 "the intact points to a new file (then run on NEW)")
+            done = {n for n, s in report["points"].items() if s == "done"}
     single = config.sweep is None
     pending = [Task(p, p.config.seed if single else point_seed(p.config.seed, p.id))
                for p in points if p.id not in done]
@@ -271,6 +285,24 @@ class _Windowed(_Executor):
 def _init_worker(threads):
     import numba
     numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
+    _exit_with_parent()
+
+
+def _exit_with_parent(interval=0.5):
+    """End this worker when the process that started it dies (kill -9 included).
+
+    A daemon thread polls the parent pid; the engine returns to Python between
+    chunks of ~10 ms, so the thread gets to run.
+    """
+    import threading
+    parent = os.getppid()
+
+    def watch():
+        while True:
+            time.sleep(interval)
+            if os.getppid() != parent:
+                os._exit(1)
+    threading.Thread(target=watch, name="isingneuron-parent-watch", daemon=True).start()
 
 
 class LocalProcesses(_Windowed):
@@ -388,7 +420,35 @@ def _point_attrs(task, seconds):
             "flips_per_ns": task.flips / max(seconds, 1e-9) / 1e9}
 
 
-def run_plan(plan: Plan, executor, *, progress=True, fail_fast=False, log=None) -> RunResult:
+class _Heartbeat:
+    """Logs a line every ``every`` seconds while points run (for logs, not terminals)."""
+
+    def __init__(self, log, every, total):
+        import threading
+        self.log, self.every, self.total = log, every, total
+        self.done, self.failed, self.flips = 0, 0, 0
+        self.t0 = time.perf_counter()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="isingneuron-heartbeat",
+                                        daemon=True)
+        if every and every > 0:
+            self._thread.start()
+
+    def _run(self):
+        while not self._stop.wait(self.every):
+            dt = time.perf_counter() - self.t0
+            eta = ""
+            if self.done:
+                eta = f", about {(self.total - self.done) * dt / self.done:.0f} s left"
+            self.log(f"... {self.done} of {self.total} points done ({self.failed} failed) after "
+                     f"{dt:.0f} s{eta}")
+
+    def stop(self):
+        self._stop.set()
+
+
+def run_plan(plan: Plan, executor, *, progress=True, fail_fast=False, log=None,
+             heartbeat=30.0) -> RunResult:
     """Run the pending points of ``plan`` and write each one as it arrives.
 
     Parameters
@@ -403,6 +463,10 @@ def run_plan(plan: Plan, executor, *, progress=True, fail_fast=False, log=None) 
         finish and are recorded).
     log : callable, optional
         Receives progress lines (default: print to stderr).
+    heartbeat : float
+        Without a progress bar, also log a line every ``heartbeat`` seconds
+        (points done, time left) so that a long point shows the run is alive;
+        0 turns it off.
 
     Returns
     -------
@@ -419,8 +483,11 @@ def run_plan(plan: Plan, executor, *, progress=True, fail_fast=False, log=None) 
         bar = tqdm(total=len(plan.pending), unit="point", desc=plan.path.name,
                    dynamic_ncols=True)
     t0, flips = time.perf_counter(), 0
+    beat = None
     try:
         with Recorder(plan.path, plan.mode, config_text=plan.text) as rec:
+            if bar is None and plan.pending:
+                beat = _Heartbeat(log, heartbeat, len(plan.pending))
             for k, (task, res, exc) in enumerate(executor.results(plan.pending, flag), 1):
                 pid = task.point.id
                 if exc is None:
@@ -429,12 +496,17 @@ def run_plan(plan: Plan, executor, *, progress=True, fail_fast=False, log=None) 
                                     params=task.point.params)
                     out.completed.append(pid)
                     flips += task.flips
+                    if beat is not None:
+                        beat.done += 1
                     line = f"done in {seconds:.2f} s"
                 else:
                     msg = f"{type(exc).__name__}: {exc}"
                     rec.mark_failed(pid, msg)
                     out.failed[pid] = msg
                     line = f"FAILED: {msg}"
+                    if beat is not None:
+                        beat.done += 1
+                        beat.failed += 1
                     flag.stop = flag.stop or fail_fast
                 rate = flips / max(time.perf_counter() - t0, 1e-9) / 1e9
                 if bar is not None:
@@ -446,6 +518,8 @@ def run_plan(plan: Plan, executor, *, progress=True, fail_fast=False, log=None) 
     finally:
         if bar is not None:
             bar.close()
+        if beat is not None:
+            beat.stop()
     out.seconds = time.perf_counter() - t0
     return out
 
@@ -505,13 +579,25 @@ def format_summary(rows, analysis) -> str:
     return "\n".join(lines + [notes])
 
 
-def status(path) -> dict:
+def status(path, verify=True) -> dict:
     """File summary (:func:`isingneuron.recorder.file_status`) with the sweep's total.
 
     Adds ``total`` (points of the stored config, or None when the file has no
-    readable config) and ``errors`` (point id -> error text of failed points).
+    readable config), ``errors`` (point id -> error text of failed points) and,
+    with ``verify``, ``damaged_points`` (point id -> what fails its checksum or cannot
+    be read: every dataset is read, see :func:`isingneuron.recorder.verify_file`;
+    such points are not counted as done).
     """
     st = file_status(path)
+    st["damaged_points"] = {}
+    if verify:
+        report = verify_file(path)
+        st["damaged_points"] = {n: report["points"][n][len("damaged: "):]
+                                for n in report["damaged"]}
+        for n in report["damaged"]:
+            st["points"][n] = "damaged"
+        for s in ("done", "incomplete", "failed", "damaged"):
+            st[s] = sum(v == s for v in st["points"].values())
     st["total"] = None
     if st["config"]:
         try:

@@ -316,3 +316,90 @@ def test_bad_arguments_are_refused(tmp_path):
         assert rec.points() == []
     with pytest.raises(RecorderError, match="closed"):
         rec.points()
+
+
+# ------------------------------------------------------------------ damage
+def _flip_a_bit(path, point="p1", dataset="m"):
+    """Flip one bit in the middle of the first chunk of ``points/<point>/<dataset>``."""
+    with h5py.File(path, "r") as f:
+        info = f[f"points/{point}/{dataset}"].id.get_chunk_info(0)
+    with open(path, "r+b") as fh:
+        fh.seek(info.byte_offset + info.size // 2)
+        b = fh.read(1)
+        fh.seek(-1, 1)
+        fh.write(bytes([b[0] ^ 0x10]))
+
+
+def _zero_the_tail(path, n=4096):
+    size = os.path.getsize(path)
+    with open(path, "r+b") as fh:
+        fh.seek(size - n)
+        fh.write(b"\0" * n)
+
+
+def _three_points(path):
+    with Recorder(path, "w", config_text="a: 1\n") as rec:
+        for k in range(3):
+            rec.write_point(f"p{k}", make_traces(seed=k, n=500))
+
+
+def test_a_flipped_bit_is_detected_named_and_salvaged(tmp_path):
+    from isingneuron.recorder import DamagedPointError, salvage_file, verify_file
+    path = tmp_path / "d.h5"
+    _three_points(path)
+    assert verify_file(path)["ok"]
+    _flip_a_bit(path)
+    digest = sha(path)
+    report = verify_file(path)
+    assert report["damaged"] == ["p1"] and "filter returned failure" in report["points"]["p1"]
+    with pytest.raises(DamagedPointError, match=r"point 'p1' is damaged \(m: .*salvage"):
+        read_point(path, "p1")
+    assert_same(read_point(path, "p0"), make_traces(seed=0, n=500))      # the rest is fine
+    res = salvage_file(path, tmp_path / "new.h5")
+    assert res["copied"] == ["p0", "p2"] and res["damaged"] == ["p1"]
+    assert sha(path) == digest                                           # only read
+    assert verify_file(tmp_path / "new.h5")["ok"]
+    assert read_config_text(tmp_path / "new.h5") == "a: 1\n"
+    for k in (0, 2):
+        assert_same(read_point(tmp_path / "new.h5", f"p{k}"), make_traces(seed=k, n=500))
+    with pytest.raises(RecorderError, match="exists"):
+        salvage_file(path, tmp_path / "new.h5")
+
+
+def test_a_zeroed_tail_is_reported_as_damage_not_as_unfinished_work(tmp_path):
+    from isingneuron.recorder import DamagedPointError, salvage_file, verify_file
+    path = tmp_path / "z.h5"
+    _three_points(path)
+    _zero_the_tail(path)              # the metadata HDF5 writes last: every point's attrs
+    report = verify_file(path)
+    assert not report["ok"] and report["damaged"]
+    assert all(s == "damaged" for s in file_status(path)["points"].values())
+    with pytest.raises(DamagedPointError, match="damaged"):
+        read_point(path, report["damaged"][0])
+    res = salvage_file(path, tmp_path / "z2.h5")
+    assert res["damaged"] == report["damaged"]
+    assert sorted(res["copied"] + res["damaged"]) == ["p0", "p1", "p2"]
+
+
+def test_a_second_writer_is_refused_with_the_holder_named(tmp_path):
+    path = tmp_path / "lock.h5"
+    code = ("import sys, time\n"
+            "from isingneuron.recorder import Recorder\n"
+            "rec = Recorder(sys.argv[1], 'w')\n"
+            "print('open', flush=True)\n"
+            "time.sleep(60)\n")
+    proc = subprocess.Popen([sys.executable, "-c", code, str(path)], stdout=subprocess.PIPE,
+                            text=True)
+    try:
+        assert proc.stdout.readline().strip() == "open"
+        with pytest.raises(RecorderError, match=rf"another isingneuron process \(pid {proc.pid} "
+                                                 r"on .*\) is writing this file"):
+            Recorder(path, "a")
+        st = file_status(path)                       # readers are not refused
+        assert st["writer"].startswith(f"pid {proc.pid} ") and st["n_points"] == 0
+    finally:
+        proc.kill()
+        proc.wait()
+    with Recorder(path, "a") as rec:                 # the lock died with the process
+        rec.write_point("p", make_traces())
+    assert file_status(path)["writer"] is None and list_points(path) == ["p"]
