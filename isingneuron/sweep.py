@@ -282,20 +282,22 @@ class _Windowed(_Executor):
                 fut.cancel()
 
 
-def _init_worker(threads):
+def _init_worker(threads, parent):
     import numba
     numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
-    _exit_with_parent()
+    _exit_with_parent(parent)
 
 
-def _exit_with_parent(interval=0.5):
-    """End this worker when the process that started it dies (kill -9 included).
+def _exit_with_parent(parent, interval=0.5):
+    """End this worker when the process ``parent`` that started it dies (kill -9 included).
 
-    A daemon thread polls the parent pid; the engine returns to Python between
+    A daemon thread polls the parent pid (passed in, not read here: the parent
+    may die before this worker starts); the engine returns to Python between
     chunks of ~10 ms, so the thread gets to run.
     """
     import threading
-    parent = os.getppid()
+    if os.getppid() != parent:
+        os._exit(1)
 
     def watch():
         while True:
@@ -313,7 +315,8 @@ class LocalProcesses(_Windowed):
         threads = max(1, cpu_count() // self.workers)
         self._pool = cf.ProcessPoolExecutor(self.workers,
                                             mp_context=multiprocessing.get_context("spawn"),
-                                            initializer=_init_worker, initargs=(threads,))
+                                            initializer=_init_worker,
+                                            initargs=(threads, os.getpid()))
 
     def describe(self) -> str:
         return f"{self.workers} local worker processes"

@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import h5py
@@ -197,3 +198,70 @@ def test_sigkill_mid_sweep_then_resume_is_bit_identical(tmp_path):
     clean = tmp_path / "clean.h5"
     assert run(cfg, "--workers", "2", "--output", str(clean)) == 0
     assert contents(clean) == after                    # bit-identical to an uninterrupted run
+
+
+def _children(pid):
+    """Pids of the live processes whose parent is ``pid`` (from /proc)."""
+    out = []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                fields = open(f"/proc/{d}/stat").read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid and fields[0] != "Z":
+                out.append(int(d))
+    return out
+
+
+def _alive(pid):
+    try:
+        state = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_worker_processes_exit_when_the_run_is_killed(tmp_path):
+    heavy = {**SWEEP, "lattice": {"L": 128, "boundary": "plus"}, "replicas": 8,
+             "sweeps": 4000, "record_every": 4}
+    cfg = write_config(tmp_path / "c.yaml", heavy, tmp_path / "out.h5")
+    proc = subprocess.Popen([str(ENTRY), "run", str(cfg), "--workers", "2", "--no-progress"],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        for line in proc.stdout:                 # "running 6 points on 2 local worker processes"
+            if line.startswith("running"):
+                break
+        workers = []
+        for _ in range(200):                     # the pool starts its processes on demand
+            workers = [p for p in _children(proc.pid)
+                       if b"spawn_main" in open(f"/proc/{p}/cmdline", "rb").read()]
+            if len(workers) == 2:
+                break
+            time.sleep(0.05)
+        assert len(workers) == 2
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        deadline = time.time() + 15
+        while time.time() < deadline and any(_alive(p) for p in workers):
+            time.sleep(0.1)
+        assert not any(_alive(p) for p in workers), "orphaned workers"
+    finally:
+        proc.kill()
+        for p in _children(proc.pid):
+            os.kill(p, signal.SIGKILL)
+
+
+def test_heartbeat_lines_while_a_long_point_runs(tmp_path, monkeypatch):
+    cfg = load_config(write_config(tmp_path / "c.yaml", SWEEP, tmp_path / "out.h5"))
+
+    def slow(config, seed, threads=None):
+        time.sleep(0.4)
+        return REAL_RUN_POINT(config, seed, threads)
+    monkeypatch.setattr(sweep, "run_point", slow)
+    lines = []
+    plan = sweep.make_plan(cfg)
+    sweep.run_plan(plan, sweep.InProcess(), progress=False, log=lines.append, heartbeat=0.25)
+    beats = [x for x in lines if x.startswith("...")]
+    assert beats and all(" of 6 points done" in x for x in beats)
+    assert sum(": done in" in x for x in lines) == 6
