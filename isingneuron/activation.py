@@ -14,15 +14,21 @@ integrated over the quench from 0 to Q):
 
 Both are softplus curves shifted down so that ``S(0) = 0``; for large Q they are
 ReLU-like with slope 1.
+
+Populations (the paper's section III.A, after Wilson and Cowan): with Gaussian
+inputs of spread ``w`` and a sharp per-neurone threshold ``Q*``, the fraction
+firing is the error function :func:`erf_response`; :func:`probit_fit` finds a
+per-neurone threshold and intrinsic width from neurones that fired or not.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
-from scipy import integrate, optimize, stats
+from scipy import integrate, optimize, special, stats
 
 from . import exact
 from .meanfield import TC_MEANFIELD, magnetisation as _mf_magnetisation
@@ -40,6 +46,9 @@ __all__ = [
     "fit_transfer",
     "quasi_static_dwell_time",
     "quasi_static_area",
+    "fit_summary",
+    "erf_response",
+    "probit_fit",
 ]
 
 _LN2 = np.log(2.0)
@@ -261,6 +270,28 @@ class FitResult:
         return self._func(np.asarray(x, dtype=float), **self.params)
 
     __call__ = predict
+
+
+def fit_summary(fr: FitResult | None) -> dict | None:
+    """A :class:`FitResult` as a plain, JSON-able dict.
+
+    Parameters
+    ----------
+    fr : FitResult or None
+
+    Returns
+    -------
+    dict or None
+        ``model``, ``params`` and ``errors`` (dicts by name), ``chi2``, ``dof``,
+        ``reduced_chi2`` (None when ``dof = 0``) and ``pvalue`` (None when the fit
+        had no ``sigma``); None for None.
+    """
+    if fr is None:
+        return None
+    return {"model": fr.model, "params": dict(fr.params), "errors": dict(fr.errors),
+            "chi2": float(fr.chi2), "dof": int(fr.dof),
+            "reduced_chi2": float(fr.reduced_chi2) if fr.dof > 0 else None,
+            "pvalue": None if fr.pvalue is None else float(fr.pvalue)}
 
 
 def _least_squares(func, names, x, y, sigma, p0, model, bounds=(-np.inf, np.inf)):
@@ -570,3 +601,95 @@ def quasi_static_area(depth, bath, rate, theory="exact", Tc=None):
                                 epsabs=1e-13, epsrel=1e-11, limit=200)
         out[idx] = (val + m_hi * (T_hi - T_lo)) / r[idx]
     return _out(out)
+
+
+# ----------------------------------------------------------------------------- populations
+
+def erf_response(mu, threshold, width):
+    """Fraction firing with Gaussian inputs, ``1/2 [1 + erf((mu - Q*) / (w sqrt 2))]``.
+
+    A population of neurones with a sharp threshold ``Q*`` each, driven by inputs
+    drawn from ``N(mu, w**2)``, fires in the fraction ``Phi((mu - Q*) / w)``, the
+    normal CDF (the paper's section III.A, after Wilson and Cowan).
+
+    Parameters
+    ----------
+    mu : float or array_like
+        Mean input (quench depth, J).
+    threshold : float
+        Firing threshold depth Q* (J).
+    width : float
+        Standard deviation of the inputs (plus any intrinsic spread), J, > 0.
+
+    Returns
+    -------
+    float or ndarray
+        Fraction in [0, 1].
+    """
+    return 0.5 * (1.0 + special.erf((np.asarray(mu, float) - threshold) / (width * math.sqrt(2))))
+
+
+def probit_fit(depths, fired) -> dict:
+    """Maximum-likelihood probit: ``P(fire | Q) = Phi((Q - q0) / w)`` per neurone.
+
+    The negative log-likelihood of the Bernoulli outcomes is minimised over
+    ``(q0, ln w)`` (Nelder-Mead); the errors come from its numerical Hessian at
+    the minimum. A population with inputs of spread ``sigma`` then fires in the
+    fraction ``erf_response(mu, q0, sqrt(sigma**2 + w**2))``.
+
+    Parameters
+    ----------
+    depths : array_like
+        Input (quench depth, J) of every neurone; any shape, flattened.
+    fired : array_like of bool
+        Whether each neurone fired; same size as ``depths``.
+
+    Returns
+    -------
+    dict
+        ``threshold`` q0 and ``threshold_err`` (J), ``width`` w and ``width_err``
+        (J), ``separable`` and ``gap``. ``gap`` is (largest depth that stayed
+        silent, smallest depth that fired), nan where there is none. When
+        ``separable`` is True every silent neurone lies below every firing one:
+        the threshold lies in ``gap``, the likelihood is flat as w -> 0, and both
+        errors are nan (w is not resolved). When all neurones fired, or none did,
+        every number is nan.
+    """
+    x, y = np.ravel(depths).astype(float), np.ravel(fired).astype(float)
+    # separable data (every non-firing depth below every firing one) pin the threshold
+    # between two depths and drive the maximum-likelihood width to 0: say so
+    gap = (float(x[y == 0].max()) if (y == 0).any() else float("nan"),
+           float(x[y == 1].min()) if (y == 1).any() else float("nan"))
+    separable = bool((y == 0).any() and (y == 1).any() and gap[0] < gap[1])
+
+    def nll(p):
+        q0, lw = p
+        z = (x - q0) / math.exp(lw)
+        return -(np.sum(y * special.log_ndtr(z)) + np.sum((1 - y) * special.log_ndtr(-z)))
+
+    if y.min() == y.max():
+        return {"threshold": float("nan"), "threshold_err": float("nan"),
+                "width": float("nan"), "width_err": float("nan"), "separable": False,
+                "gap": gap}
+    q_start = 0.5 * (x[y == 1].min() + x[y == 0].max()) if (y == 1).any() else x.mean()
+    r = optimize.minimize(nll, (q_start, math.log(0.1)), method="Nelder-Mead",
+                          options={"xatol": 1e-8, "fatol": 1e-10, "maxiter": 4000})
+    q0, lw = r.x
+    # errors from the numerical Hessian of the negative log-likelihood
+    h = np.array([1e-4, 1e-4])
+    H = np.empty((2, 2))
+    for i in range(2):
+        for j in range(2):
+            ei, ej = np.eye(2)[i] * h[i], np.eye(2)[j] * h[j]
+            H[i, j] = (nll(r.x + ei + ej) - nll(r.x + ei - ej) - nll(r.x - ei + ej)
+                       + nll(r.x - ei - ej)) / (4 * h[i] * h[j])
+    try:
+        cov = np.linalg.inv(H)
+        err_q, err_lw = math.sqrt(max(cov[0, 0], 0)), math.sqrt(max(cov[1, 1], 0))
+    except np.linalg.LinAlgError:
+        err_q = err_lw = float("nan")
+    w = math.exp(lw)
+    if separable:       # the likelihood is flat in w -> 0: no error bar exists
+        err_q, err_lw = float("nan"), float("nan")
+    return {"threshold": float(q0), "threshold_err": float(err_q), "width": float(w),
+            "width_err": float(w * err_lw), "separable": separable, "gap": gap}

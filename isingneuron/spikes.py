@@ -12,6 +12,10 @@ the "spike count" are provided (design notes, section 1):
 :func:`transfer_curve` groups per-replica results by an input (e.g. quench
 depth Q) into a mean response with its standard error.
 
+:func:`classify_lattices` tells, from the spins themselves, which way a lattice
+ordered: m = +1, m = -1, straight stripes (m ~ 0 on a periodic lattice) or
+several domains (:data:`LATTICE_OUTCOMES`).
+
 Trace layout
 ------------
 The functions take plain arrays in the layout of :class:`isingneuron.Traces`:
@@ -52,6 +56,8 @@ __all__ = [
     "transfer_curve",
     "fraction_firing",
     "summarize",
+    "LATTICE_OUTCOMES",
+    "classify_lattices",
 ]
 
 #: dtype of the flat table returned by :func:`spike_table`.
@@ -495,3 +501,51 @@ def summarize(traces, theta_on: float = 0.9, theta_off: float = 0.5,
         "spike_count": spike_count(t, m, theta_on, theta_off, use_abs),
         "integrated_magnetisation": integrated_magnetisation(t, m, baseline, use_abs),
     }
+
+
+# --------------------------------------------------------------------- lattices
+#: Outcomes of ordering told apart by :func:`classify_lattices` (its return values
+#: index this tuple).
+LATTICE_OUTCOMES = ("m = +1", "m = -1", "stripes", "other (domains)")
+
+
+def classify_lattices(spins, threshold=0.6):
+    """Outcome of ordering per lattice: +1, -1, stripes or other.
+
+    A lattice is "stripes" when its rows (or columns) are each nearly uniform
+    (mean |row mean| >= threshold) and both signs occur among them (a row mean
+    <= -threshold and another >= +threshold): straight domain walls across the
+    periodic lattice. Otherwise it is "+1" (m >= threshold), "-1" (m <= -threshold)
+    or "other" (several domains, or still disordered).
+
+    Parameters
+    ----------
+    spins : array_like of int8, shape (R, L, L)
+        One lattice per replica (e.g. ``Simulation.spins``), entries +1 / -1.
+    threshold : float
+        In (0, 1); the equilibrium m at the classification temperature should be
+        well above it (0.91 at T = 2.0 J).
+
+    Returns
+    -------
+    ndarray of int64, shape (R,)
+        Index into :data:`LATTICE_OUTCOMES`: 0 (m = +1), 1 (m = -1), 2 (stripes),
+        3 (other).
+
+    Examples
+    --------
+    >>> up = np.ones((1, 4, 4), np.int8)
+    >>> classify_lattices(np.concatenate([up, -up])).tolist()
+    [0, 1]
+    """
+    s = np.asarray(spins, dtype=np.float64)
+    m = s.mean(axis=(1, 2))
+    out = np.full(s.shape[0], 3, dtype=np.int64)
+    out[m >= threshold] = 0
+    out[m <= -threshold] = 1
+    for axis in (1, 2):                 # axis 2: row means; axis 1: column means
+        r = s.mean(axis=axis)
+        stripe = ((np.abs(r).mean(axis=1) >= threshold) & (r.min(axis=1) <= -threshold)
+                  & (r.max(axis=1) >= threshold))
+        out[stripe] = 2
+    return out

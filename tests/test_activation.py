@@ -226,3 +226,116 @@ def test_area_limits():
     # quench staying above Tc: nothing
     assert act.quasi_static_area(1.0, 5.0, 1.0, theory="exact") == 0.0
     assert act.quasi_static_area(np.array([0.0, 1.0]), 6.0, 1.0, theory="meanfield").shape == (2,)
+
+
+# ------------------------------------------------------------------------- populations
+
+def test_erf_response_is_the_normal_cdf():
+    # closed forms: Phi((mu - Q*) / w), 1/2 at the threshold, symmetric about it
+    from scipy import stats
+    mu = np.linspace(-1.0, 3.0, 41)
+    np.testing.assert_allclose(act.erf_response(mu, 1.0, 0.4),
+                               stats.norm.cdf((mu - 1.0) / 0.4), atol=1e-14)
+    assert act.erf_response(0.7, 0.7, 0.3) == pytest.approx(0.5, abs=1e-15)
+    assert act.erf_response(1.0, 0.7, 0.3) == pytest.approx(stats.norm.cdf(1.0), abs=1e-15)
+    np.testing.assert_allclose(act.erf_response(0.7 + mu, 0.7, 0.3)
+                               + act.erf_response(0.7 - mu, 0.7, 0.3), 1.0, atol=1e-14)
+
+
+def test_erf_response_fit_recovers_its_parameters():
+    # fractions of n = 20000 Bernoulli draws per input from a known erf: a weighted fit
+    # of erf_response recovers threshold and width within 3 of its (binomial) errors,
+    # and chi2/dof is near 1 (the errors are right, not merely large)
+    from scipy import optimize, stats
+    rng = np.random.default_rng(11)
+    q_star, width, n = 1.1, 0.3, 20000
+    mu = np.linspace(0.4, 1.8, 15)
+    frac = rng.binomial(n, act.erf_response(mu, q_star, width)) / n
+    err = np.sqrt(np.clip(frac * (1 - frac), 1 / n, None) / n)
+    popt, pcov = optimize.curve_fit(act.erf_response, mu, frac, p0=(1.0, 0.5), sigma=err,
+                                    absolute_sigma=True)
+    perr = np.sqrt(np.diag(pcov))
+    assert abs(popt[0] - q_star) < 3 * perr[0] and perr[0] < 0.01
+    assert abs(popt[1] - width) < 3 * perr[1] and perr[1] < 0.01
+    chi2 = np.sum(((frac - act.erf_response(mu, *popt)) / err) ** 2)
+    assert stats.chi2.sf(chi2, mu.size - 2) > 1e-3
+
+
+def _probit_draws(seed, n, q0, w, lo, hi):
+    from scipy import stats
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(lo, hi, n)
+    return x, rng.random(n) < stats.norm.cdf((x - q0) / w)
+
+
+def test_probit_fit_recovers_threshold_and_width():
+    # 20000 neurones with P(fire | Q) = Phi((Q - q0) / w): the fit lands within 3 of its
+    # stated errors, and those errors are the Cramer-Rao ones from the Fisher information
+    # at the true parameters (10 %)
+    from scipy import stats
+    q0, w = 1.0, 0.2
+    x, fired = _probit_draws(7, 20000, q0, w, 0.0, 2.0)
+    f = act.probit_fit(x, fired)
+    assert f["separable"] is False
+    assert abs(f["threshold"] - q0) < 3 * f["threshold_err"]
+    assert abs(f["width"] - w) < 3 * f["width_err"]
+    z = (x - q0) / w
+    p, phi = stats.norm.cdf(z), stats.norm.pdf(z)
+    grad = np.stack([-phi / w, -phi * z / w])           # dp/dq0, dp/dw
+    fisher = (grad[:, None, :] * grad[None, :, :] / (p * (1 - p))).sum(axis=-1)
+    cr = np.sqrt(np.diag(np.linalg.inv(fisher)))
+    assert f["threshold_err"] == pytest.approx(cr[0], rel=0.1)
+    assert f["width_err"] == pytest.approx(cr[1], rel=0.1)
+    # the shape of the input does not matter (it is flattened)
+    g = act.probit_fit(x.reshape(100, 200), fired.reshape(100, 200))
+    assert g["threshold"] == f["threshold"] and g["width"] == f["width"]
+
+
+def test_probit_fit_errors_are_calibrated():
+    # over 60 independent samples of 1000 neurones the pulls (fit - truth) / error have
+    # mean ~0 and spread ~1: the stated errors are neither too small nor too large
+    # (margins: 4 standard errors of the mean and of the spread of 60 pulls)
+    q0, w = 1.0, 0.2
+    pulls = []
+    for seed in range(60):
+        x, fired = _probit_draws(100 + seed, 1000, q0, w, 0.5, 1.5)
+        f = act.probit_fit(x, fired)
+        pulls.append(((f["threshold"] - q0) / f["threshold_err"],
+                      (f["width"] - w) / f["width_err"]))
+    pulls = np.array(pulls)
+    assert np.all(np.abs(pulls.mean(axis=0)) < 4 / np.sqrt(60))
+    assert np.all(np.abs(pulls.std(axis=0, ddof=1) - 1) < 4 / np.sqrt(2 * 59))
+
+
+def test_probit_fit_separable_and_degenerate():
+    # every silent depth below every firing one: the threshold lies in the gap and no
+    # error bar exists
+    x = np.array([0.1, 0.2, 0.3, 0.5, 0.6, 0.7])
+    fired = x > 0.4
+    f = act.probit_fit(x, fired)
+    assert f["separable"] is True and f["gap"] == (0.3, 0.5)
+    assert 0.3 <= f["threshold"] <= 0.5
+    assert np.isnan(f["threshold_err"]) and np.isnan(f["width_err"])
+    # all fired (or none): nothing to fit
+    for y in (np.ones(6, bool), np.zeros(6, bool)):
+        g = act.probit_fit(x, y)
+        assert g["separable"] is False
+        assert all(np.isnan(g[k]) for k in ("threshold", "threshold_err", "width", "width_err"))
+    # overlapping outcomes are not separable
+    h = act.probit_fit(x, [0, 1, 0, 1, 0, 1])
+    assert h["separable"] is False and h["gap"] == (0.6, 0.2)
+
+
+def test_fit_summary_is_plain_json():
+    import json
+    Q = np.linspace(0.0, 3.0, 13)
+    fr = act.fit_transfer(Q, act.relu(Q, 2.0, 1.0) + 0.01 * np.cos(7 * Q), sigma=0.01,
+                          model="relu")
+    s = act.fit_summary(fr)
+    assert json.loads(json.dumps(s)) == s
+    assert s["model"] == "relu" and set(s["params"]) == {"slope", "threshold"}
+    assert s["params"] == fr.params and s["errors"] == fr.errors
+    assert s["dof"] == 11 and s["reduced_chi2"] == pytest.approx(fr.chi2 / 11)
+    assert s["pvalue"] == pytest.approx(fr.pvalue)
+    assert act.fit_summary(act.fit_transfer(Q, act.relu(Q, 2.0, 1.0)))["pvalue"] is None
+    assert act.fit_summary(None) is None

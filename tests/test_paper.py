@@ -17,7 +17,7 @@ import pytest
 from scipy import stats as sps
 
 from isingneuron import activation as act
-from isingneuron import exact, meanfield, paper
+from isingneuron import exact, meanfield, paper, plots
 from isingneuron.engine import CheckerboardMetropolisWarning
 from isingneuron.recorder import Recorder
 from isingneuron.schedules import ONSAGER_TC, Quench
@@ -446,7 +446,7 @@ def test_main_refuses_a_missing_activation_file(tmp_path, capsys):
 
 def test_paper_layer_order():
     # data flow one way: plots draws arrays and never imports the simulation layers
-    src = (Path(paper.__file__).parent / "plots.py").read_text()
+    src = Path(plots.__file__).read_text()
     imported = set()
     for node in ast.walk(ast.parse(src)):
         if isinstance(node, ast.ImportFrom):
@@ -455,3 +455,51 @@ def test_paper_layer_order():
             imported.update(a.name.split(".")[-1] for a in node.names)
     assert not imported & {"engine", "kernels", "simulation", "equilibrium", "sweep", "paper",
                            "activation", "meanfield", "exact", "spikes"}
+
+
+def _imported_modules(path) -> set:
+    """Last component of every module a source file imports."""
+    imported = set()
+    for node in ast.walk(ast.parse(Path(path).read_text())):
+        if isinstance(node, ast.ImportFrom):
+            imported.add((node.module or "").split(".")[-1])
+            if not node.module:                         # from . import x, y
+                imported.update(a.name for a in node.names)
+        elif isinstance(node, ast.Import):
+            imported.update(a.name.split(".")[-1] for a in node.names)
+    return imported
+
+
+def test_analysis_layer_does_not_import_the_paper():
+    # data flow one way: the analysis the paper re-exports (spikes, activation,
+    # transfer) never imports the paper or the plots
+    from isingneuron import activation, spikes, transfer
+    for mod in (activation, spikes, transfer):
+        assert not _imported_modules(mod.__file__) & {"paper", "plots"}, mod.__name__
+
+
+def test_paper_reexports_the_analysis_helpers():
+    # the helpers moved to the analysis layer are the same objects under their old names
+    from isingneuron import activation, spikes, transfer
+    assert paper.classify_lattices is spikes.classify_lattices
+    assert paper.CATEGORIES is spikes.LATTICE_OUTCOMES
+    assert paper.erf_response is activation.erf_response
+    for name in ("analyse_transfer", "load_quench_runs", "TransferCurveData",
+                 "paper_spike_count", "paper_dwell_time", "PAPER", "BATH", "RATE", "AT", "THETA"):
+        assert getattr(paper, name) is getattr(transfer, name), name
+    # every name of __all__ is there, and the experiments are functions (not the modules
+    # of the package that hold them)
+    for name in paper.__all__:
+        assert hasattr(paper, name), name
+    for name in ("magnetisation", "eq2_fits", "activation", "periodic_outcomes", "population",
+                 "membrane", "run_all", "main", "write_report"):
+        assert callable(getattr(paper, name)), name
+
+
+def test_python_m_isingneuron_paper_help():
+    import subprocess
+    import sys
+    out = subprocess.run([sys.executable, "-m", "isingneuron.paper", "--help"],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "python -m isingneuron.paper" in out.stdout and "--quick" in out.stdout

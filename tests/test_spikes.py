@@ -300,3 +300,47 @@ def test_single_record_uses_record_every():
     # one record at t = 10: it stands for 10 sweeps unless record_every says otherwise
     assert dwell_time([10], [1.0])[0] == 10.0
     assert record_interval([1010], record_every=10) == 10
+
+
+# ------------------------------------------------------------ classify_lattices
+def lattices(*grids):
+    return np.stack([np.asarray(g, dtype=np.int8) for g in grids])
+
+
+def test_classify_lattices_hand_made():
+    # each lattice built so that its class is known by construction
+    from isingneuron.spikes import LATTICE_OUTCOMES, classify_lattices
+    L = 12
+    up = np.ones((L, L), np.int8)
+    half = up.copy()
+    half[: L // 2] = -1                     # two straight horizontal walls on the torus
+    bands = up.copy()
+    bands[0:3] = -1
+    bands[6:9] = -1                         # four walls: still straight stripes
+    thin = up.copy()
+    thin[5] = -1                            # one row of -1: m = 5/6 but straight walls
+    checker = np.where(np.add.outer(np.arange(L), np.arange(L)) % 2 == 0, 1, -1)
+    domain = -up.copy()
+    domain[3:9, 3:9] = 1                    # a square domain: m = -1/2, rows not uniform
+    minority = up.copy()
+    minority[2:4, 2:4] = -1                 # a small droplet of -1: m = 1 - 8/144
+    out = classify_lattices(lattices(up, -up, half, half.T, bands, bands.T, thin, checker,
+                                     domain, minority, -minority))
+    assert out.dtype == np.int64 and out.shape == (11,)
+    np.testing.assert_array_equal(out, [0, 1, 2, 2, 2, 2, 2, 3, 3, 0, 1])
+    assert [LATTICE_OUTCOMES[k] for k in out[:4]] == ["m = +1", "m = -1", "stripes", "stripes"]
+    assert len(LATTICE_OUTCOMES) == 4 and LATTICE_OUTCOMES[3].startswith("other")
+
+
+def test_classify_lattices_threshold():
+    # m = 2/3 exactly, with no uniform row or column of either sign below +1: "+1" at
+    # threshold 0.6, "other" at 0.7; the boundary m >= threshold is inclusive
+    from isingneuron.spikes import classify_lattices
+    g = np.ones((6, 6), np.int8)
+    g[0, 3:] = -1                           # rows 0 and 1: half +1, half -1 (mean 0)
+    g[1, :3] = -1
+    assert g.mean() == pytest.approx(2 / 3)
+    assert classify_lattices(g[None], threshold=0.6)[0] == 0
+    assert classify_lattices(g[None], threshold=0.7)[0] == 3
+    assert classify_lattices(g[None], threshold=2 / 3)[0] == 0
+    assert classify_lattices(-g[None], threshold=0.6)[0] == 1
