@@ -68,6 +68,14 @@ def _workers(text):
     return n
 
 
+def _dask_address(text):
+    from .config import dask_address_problem
+    problem = dask_address_problem(text)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
+    return text
+
+
 def _parser():
     fmt = argparse.RawDescriptionHelpFormatter
     p = _Parser(prog=PROG, formatter_class=fmt,
@@ -92,7 +100,7 @@ def _parser():
         c.add_argument("--workers", "-j", type=_workers, metavar="N",
                        help="local worker processes (default: the config's, else all cores; "
                             "1 runs in this process)")
-        c.add_argument("--dask", metavar="ADDRESS",
+        c.add_argument("--dask", metavar="ADDRESS", type=_dask_address,
                        help="run the points on the Dask scheduler at ADDRESS "
                             "(needs isingneuron[distributed])")
         c.add_argument("--force-new", action="store_true",

@@ -70,17 +70,33 @@ summarised, do not change the data), so a rerun with another ``--output``,
 ``--workers`` or ``theta`` resumes the same file.
 
 YAML is read with two fixes over plain PyYAML: ``1e-3`` is a number (YAML 1.1
-wants ``1.0e-3``) and a key given twice is an error.
+wants ``1.0e-3``) and a key given twice is an error; merge keys (``<<: *base``)
+work. Hostile files are refused before they can hang or exhaust the machine:
+a config must be a regular file of at most :data:`MAX_CONFIG_BYTES` (read with
+a bounded read; FIFOs, devices and folders are refused), nested at most
+:data:`MAX_YAML_DEPTH` levels, with at most :data:`MAX_YAML_NODES` values once
+its aliases are expanded (and no alias inside itself).
+
+Sizes are checked at load too: ``lattice.L`` at most
+:data:`isingneuron.resources.MAX_L` (the kernels' int32 site indices), and
+every point's memory (lattice state, records, snapshots, temperatures, see
+:mod:`isingneuron.resources`) must fit in the memory this machine has
+available: a point that cannot is refused with how much it needs and how much
+there is. The output path's names must fit the filesystem (``NAME_MAX``).
 """
 
 from __future__ import annotations
 
 import difflib
+import errno
 import hashlib
 import itertools
 import json
 import math
+import os
 import re
+import reprlib
+import stat
 import typing
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,21 +105,40 @@ from typing import Annotated, Any, Literal, Optional, Union
 
 import numpy as np
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+from pydantic import (BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
+                      field_validator, model_validator)
 
-from .engine import CheckerboardMetropolisWarning, resolve_update
+from . import resources
+from .engine import CheckerboardMetropolisWarning, _state_replicas, resolve_update
 from .schedules import Population, Schedule, ScheduleError
+from .simulation import chunk_sweeps
 
 __all__ = ["ConfigError", "Config", "Point", "load_config", "parse_config", "stored_text",
-           "config_diff", "MAX_POINTS"]
+           "config_diff", "dask_address_problem", "MAX_POINTS", "MAX_CONFIG_BYTES",
+           "MAX_YAML_NODES", "MAX_YAML_DEPTH"]
 
 MAX_POINTS = 100_000          # a sweep larger than this is refused (likely a typo in a range)
+MAX_CONFIG_BYTES = 1 << 20    # a config file (or text) larger than 1 MiB is refused
+MAX_YAML_NODES = 1_000_000    # values of a config once its aliases are expanded
+MAX_YAML_DEPTH = 64           # nesting of mappings and lists
+_NAME_RESERVE = 16            # bytes left in a file name for the recorder's suffixes (.journal)
 _NOT_SWEPT = ("sweep", "output", "executor", "analysis", "name")
 _NOT_STORED = {"output", "executor", "analysis"}   # how/where it runs, not what it computes
 
 
 class ConfigError(ValueError):
     """A config cannot be used; the message names the key path and what is allowed."""
+
+
+_REPR = reprlib.Repr()
+_REPR.maxstring = _REPR.maxother = 60
+_REPR.maxlist = _REPR.maxtuple = _REPR.maxdict = _REPR.maxset = 6
+_REPR.maxlevel = 3
+
+
+def _r(value) -> str:
+    """repr of a value for a message: short (long strings, lists and nests are cut)."""
+    return " ".join(_REPR.repr(value).split())
 
 
 # ----------------------------------------------------------------------- models
@@ -216,11 +251,15 @@ class ExecutorSpec(_Spec):
     @model_validator(mode="after")
     def _consistent(self):
         if self.kind == "local" and self.address is not None:
-            raise ValueError(f"executor.address = {self.address!r} is only used with "
+            raise ValueError(f"executor.address = {_r(self.address)} is only used with "
                              "executor.kind: dask")
         if self.kind == "dask" and self.workers is not None:
             raise ValueError(f"executor.workers = {self.workers} applies to kind: local; a Dask "
                              "cluster has its own workers")
+        if self.address is not None:
+            problem = dask_address_problem(self.address, "executor.address")
+            if problem:
+                raise ValueError(problem)
         return self
 
 
@@ -251,6 +290,14 @@ class Config(_Spec):
     _schedule: Schedule = PrivateAttr(None)
     _points: list = PrivateAttr(None)
 
+    @field_validator("output")
+    @classmethod
+    def _output_path(cls, v):
+        problem = _path_problem(v, "output")
+        if problem:
+            raise ValueError(problem)
+        return v
+
     @model_validator(mode="after")
     def _cross_checks(self):
         unit = self.record_every
@@ -269,6 +316,7 @@ class Config(_Spec):
             warnings.simplefilter("ignore", CheckerboardMetropolisWarning)
             self.update = resolve_update(self.update, self.dynamics, self.lattice.L,
                                          self.lattice.boundary)
+        _check_resources(self)       # before the protocol: a population has one schedule a replica
         self._schedule = _build_schedule(self.protocol, self.replicas, self.seed)
         # store the protocol as the schedule understood it (floats, units, filled defaults)
         self.protocol = type(self.protocol).model_validate(self._schedule.to_dict())
@@ -328,6 +376,137 @@ def _short(v):
     return str(v)
 
 
+# ----------------------------------------------------------------- resources
+_CONFIG_HINTS = {"lattice state": "lower lattice.L or replicas",
+                 "initial state": "lower lattice.L or replicas, or start from initial: up",
+                 "temperatures": "lower snapshot_every (each engine call runs "
+                                 "lcm(record_every, snapshot_every) sweeps)",
+                 "kernel arrays": "lower lattice.L",
+                 "records": "raise record_every, or lower sweeps or replicas",
+                 "snapshots": "raise snapshot_every or leave it out",
+                 "protocol": "lower replicas"}
+
+
+def _check_resources(cfg):
+    """Refuse a point whose lattice the kernels cannot index or that cannot fit in memory.
+
+    The estimate is that of the run a worker makes (:func:`isingneuron.sweep.run_point`:
+    ``Simulation.run`` in chunks, records and snapshots kept).
+    """
+    L, R, n = cfg.lattice.L, cfg.replicas, cfg.sweeps
+    fits = L <= resources.MAX_L
+    G = _state_replicas(L, R, cfg.update == "checkerboard", "auto") if fits else R
+    est = resources.estimate(
+        L, R, n, cfg.record_every, cfg.snapshot_every,
+        chunk=chunk_sweeps(L * L, R, cfg.record_every, cfg.snapshot_every, n), keep=True,
+        dynamics=cfg.dynamics, update=cfg.update, initial=cfg.initial, state_replicas=G,
+        population=getattr(cfg.protocol, "kind", None) == "population")
+    if not fits:
+        avail = resources.available_memory()
+        more = (f"; this point would also need {resources.format_bytes(est.total)} of memory, "
+                f"this machine has {resources.format_bytes(avail)} available"
+                if avail is not None and est.total > avail else "")
+        raise resources.ResourceError(
+            f"lattice.L = {L}: at most {resources.MAX_L} (the kernels index the L**2 sites "
+            f"with int32, so L**2 must be < 2**31){more}")
+    what = (f"lattice.L = {L} with replicas = {R}, sweeps = {n}, record_every = "
+            f"{cfg.record_every}" + (f", snapshot_every = {cfg.snapshot_every}"
+                                     if cfg.snapshot_every else ""))
+    resources.check(what, est, hint=_CONFIG_HINTS.get(est.largest))
+
+
+def _name_max(folder) -> int:
+    """NAME_MAX of the filesystem of ``folder`` (of its nearest existing ancestor)."""
+    d = os.path.abspath(folder or ".")
+    while True:
+        try:
+            if os.path.isdir(d):
+                return int(os.pathconf(d, "PC_NAME_MAX"))
+        except (OSError, ValueError):
+            break
+        parent = os.path.dirname(d)
+        if parent == d:
+            break
+        d = parent
+    return 255
+
+
+def _path_problem(path, key) -> str | None:
+    """Why ``path`` cannot name a file here (NUL, unencodable, names over NAME_MAX), or None."""
+    if "\x00" in path:
+        return f"{key} = {_r(path)}: contains a NUL character; name a file"
+    try:
+        os.fsencode(path)
+    except UnicodeError:
+        return f"{key} = {_r(path)}: cannot be encoded as a file name on this system"
+    limit = _name_max(os.path.dirname(path))
+    names = [n for n in path.split(os.sep) if n not in ("", ".", "..")]
+    for i, name in enumerate(names):
+        size = len(os.fsencode(name))
+        last = i == len(names) - 1
+        allowed = limit - _NAME_RESERVE if last else limit
+        if size > allowed:
+            what = "file name" if last else "folder name"
+            why = (f"this filesystem allows {limit} bytes per name and the recorder adds "
+                   "suffixes such as '.journal'" if last else
+                   "this filesystem's limit per name")
+            return f"{key}: {what} {_r(name)} is {size} bytes long: at most {allowed} ({why})"
+    path_max = 4096
+    try:
+        path_max = int(os.pathconf(_existing(path), "PC_PATH_MAX"))
+    except (OSError, ValueError):
+        pass
+    size = len(os.fsencode(os.path.abspath(path)))
+    if size + _NAME_RESERVE >= path_max:
+        return (f"{key} = {_r(path)}: the absolute path is {size} bytes long: at most "
+                f"{path_max - _NAME_RESERVE - 1} bytes in all")
+    return None
+
+
+def _existing(path):
+    d = os.path.dirname(os.path.abspath(path))
+    while not os.path.isdir(d) and os.path.dirname(d) != d:
+        d = os.path.dirname(d)
+    return d
+
+
+_DASK_SCHEMES = ("tcp", "tls", "ws", "wss", "ucx", "inproc")
+_HOST = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$")
+
+
+def dask_address_problem(address, key=None) -> str | None:
+    """Why ``address`` is not a Dask scheduler address, or None.
+
+    Accepted: ``[scheme://]host:port`` with scheme tcp, tls, ws, wss or ucx
+    (tcp when omitted), host a name, an IPv4 address or ``[IPv6]``, port
+    1-65535; or ``inproc://...``. Checked before a client is made, so that a
+    malformed address is one clear line rather than a client that fails.
+    """
+    allowed = (f"{key + ' = ' if key else ''}{_r(address)}: not a Dask scheduler address; "
+               "give [SCHEME://]HOST:PORT, e.g. tcp://10.0.0.1:8786 (schemes: "
+               f"{', '.join(_DASK_SCHEMES)})")
+    if not isinstance(address, str) or not address or any(c.isspace() for c in address):
+        return allowed
+    scheme, sep, loc = address.rpartition("://")
+    if sep and scheme not in _DASK_SCHEMES:
+        return allowed
+    if scheme == "inproc":
+        return None if loc else allowed
+    if loc.startswith("["):
+        host, sep2, tail = loc[1:].partition("]")
+        if not sep2 or not host or not tail.startswith(":") \
+                or not re.fullmatch(r"[0-9A-Fa-f:.]+", host):
+            return allowed
+        port = tail[1:]
+    else:
+        host, sep2, port = loc.rpartition(":")
+        if not sep2 or not _HOST.match(host):
+            return allowed
+    if not port.isdigit() or not 1 <= int(port) <= 65535:
+        return allowed
+    return None
+
+
 # -------------------------------------------------------------------- protocol
 _SCHED_ERR = re.compile(r"^[\w.]+: (\w+)(\[\d+\])? = ")
 
@@ -371,7 +550,7 @@ def _build_schedule(spec, replicas, seed) -> Schedule:
     g.setdefault("n", replicas)
     g.setdefault("seed", seed)
     if g["n"] != replicas:
-        raise ValueError(f"protocol.gaussian_quenches.n = {g['n']!r} but replicas = {replicas}: "
+        raise ValueError(f"protocol.gaussian_quenches.n = {_r(g['n'])} but replicas = {replicas}: "
                          "they must be equal (or leave n out)")
     try:
         return Population.gaussian_quenches(**g)
@@ -456,23 +635,23 @@ def _describe(err) -> str:
     if kind == "extra_forbidden":
         allowed = list(parent.model_fields) if parent else []
         owner = path.rsplit(".", 1)[0] if "." in path else "the config"
-        return (f"unknown key {path!r}{_suggest(loc[-1], allowed)} (allowed in {owner}: "
+        return (f"unknown key {_r(path)}{_suggest(loc[-1], allowed)} (allowed in {owner}: "
                 f"{', '.join(allowed)})")
     if kind == "missing":
         owner = path.rsplit(".", 1)[0] if "." in path else "the config"
         tag = f" (kind {_tag(parent)})" if parent is not None and _tag(parent) else ""
-        return f"missing required key {path!r}{tag}; keys of {owner}: {_keys(parent)}"
+        return f"missing required key {_r(path)}{tag}; keys of {owner}: {_keys(parent)}"
     if kind == "union_tag_invalid":
         tags = ctx.get("expected_tags", "")
         choices = re.findall(r"'([^']*)'", tags)
-        return (f"{where}.kind = {ctx.get('tag')!r}: allowed kinds are {tags}"
+        return (f"{where}.kind = {_r(ctx.get('tag'))}: allowed kinds are {tags}"
                 f"{_suggest(ctx.get('tag'), choices)}")
     if kind == "union_tag_not_found":
         tags = ", ".join(_tag(m) for m in _models_in(tp) if _tag(m))
         return f"{where}: missing key 'kind' (allowed kinds: {tags})"
     if kind == "literal_error":
         choices = list(typing.get_args(tp)) if typing.get_origin(tp) is Literal else []
-        return (f"{where} = {value!r}: allowed are {ctx.get('expected', '')}"
+        return (f"{where} = {_r(value)}: allowed are {ctx.get('expected', '')}"
                 f"{_suggest(value, choices) if isinstance(value, str) else ''}")
     if kind == "value_error":
         return str(ctx.get("error", err["msg"]))
@@ -483,9 +662,9 @@ def _describe(err) -> str:
             extra = f" with a 'kind' key ({', '.join(_tag(m) for m in models if _tag(m))})"
         elif models:
             extra = f" with keys {_keys(models[0])}"
-        return f"{where} = {value!r}: must be {_TYPE_WORDS[kind]}{extra}"
+        return f"{where} = {_r(value)}: must be {_TYPE_WORDS[kind]}{extra}"
     msg = err["msg"].replace("Input should be", "must be")
-    return f"{where} = {value!r}: {msg}"
+    return f"{where} = {_r(value)}: {msg}"
 
 
 def _format(exc: ValidationError, prefix="") -> str:
@@ -541,11 +720,11 @@ def _values(where, v) -> list:
             raise ConfigError(f"{where}: empty list: give at least one value")
         return v
     if not isinstance(v, dict):
-        raise ConfigError(f"{where} = {v!r}: must be a list of values or a range "
+        raise ConfigError(f"{where} = {_r(v)}: must be a list of values or a range "
                           "{start, stop, num} (linspace, inclusive) or {start, stop, step}")
     extra = sorted(set(v) - {"start", "stop", "num", "step"})
     if extra:
-        raise ConfigError(f"unknown key '{where}.{extra[0]}'"
+        raise ConfigError(f"unknown key {_r(f'{where}.{extra[0]}')}"
                           f"{_suggest(extra[0], ['start', 'stop', 'num', 'step'])} "
                           "(a range has start, stop and num or step)")
     for k in ("start", "stop"):
@@ -553,7 +732,7 @@ def _values(where, v) -> list:
             raise ConfigError(f"missing required key '{where}.{k}' (a range has start, stop "
                               "and num or step)")
         if not _number(v[k]):
-            raise ConfigError(f"{where}.{k} = {v[k]!r}: must be a finite number")
+            raise ConfigError(f"{where}.{k} = {_r(v[k])}: must be a finite number")
     start, stop = v["start"], v["stop"]
     if ("num" in v) == ("step" in v):
         raise ConfigError(f"{where}: give exactly one of 'num' (number of values, linspace) "
@@ -561,14 +740,14 @@ def _values(where, v) -> list:
     if "num" in v:
         num = v["num"]
         if isinstance(num, bool) or not isinstance(num, int) or not 1 <= num <= MAX_POINTS:
-            raise ConfigError(f"{where}.num = {num!r}: must be an integer in [1, {MAX_POINTS}]")
+            raise ConfigError(f"{where}.num = {_r(num)}: must be an integer in [1, {MAX_POINTS}]")
         vals = np.linspace(start, stop, num)
         if isinstance(start, int) and isinstance(stop, int) and np.all(vals == np.round(vals)):
             return [int(x) for x in vals]
         return [_tidy(x) for x in vals]
     step = v["step"]
     if not _number(step) or step == 0 or (stop - start) * step < 0:
-        raise ConfigError(f"{where}.step = {step!r}: must be a non-zero number with the sign "
+        raise ConfigError(f"{where}.step = {_r(step)}: must be a non-zero number with the sign "
                           f"of stop - start = {stop - start!r}")
     n = int(math.floor((stop - start) / step + 1e-9)) + 1
     if n > MAX_POINTS:
@@ -588,12 +767,12 @@ def _expand(config: Config) -> list[Point]:
         spec = getattr(config.sweep, section) or {}
         lists = {}
         for key, raw in spec.items():
-            where = f"sweep.{section}.{key}"
+            where = f"sweep.{section}.{key if len(key) <= 100 else key[:97] + '...'}"
             if key.split(".")[0] in _NOT_SWEPT:
                 raise ConfigError(f"{where}: '{key.split('.')[0]}' cannot be swept "
                                   f"(not sweepable: {', '.join(_NOT_SWEPT)})")
             if key not in known:
-                raise ConfigError(f"{where}: {key!r} is not a key of this config"
+                raise ConfigError(f"{where}: {_r(key)} is not a key of this config"
                                   f"{_suggest(key, known)}")
             lists[key] = _values(where, raw)
         sections[section] = lists
@@ -602,11 +781,11 @@ def _expand(config: Config) -> list[Point]:
         raise ConfigError("sweep: give 'grid' and/or 'zip' with at least one key")
     both = sorted(set(grid) & set(zipped))
     if both:
-        raise ConfigError(f"sweep: key {both[0]!r} is in both grid and zip: give it once")
+        raise ConfigError(f"sweep: key {_r(both[0])} is in both grid and zip: give it once")
     keys = list(grid) + list(zipped)
     for a, b in itertools.permutations(keys, 2):
         if b.startswith(a + "."):
-            raise ConfigError(f"sweep: keys {a!r} and {b!r} overlap: each config key may be "
+            raise ConfigError(f"sweep: keys {_r(a)} and {_r(b)} overlap: each config key may be "
                               "swept once")
     lengths = {k: len(v) for k, v in zipped.items()}
     if len(set(lengths.values())) > 1:
@@ -637,19 +816,107 @@ def _expand(config: Config) -> list[Point]:
 
 
 # ------------------------------------------------------------------------ YAML
+_MERGE = "tag:yaml.org,2002:merge"
+
+
+class _TooDeep(yaml.composer.ComposerError):
+    pass
+
+
 class _Loader(yaml.SafeLoader):
-    """SafeLoader that reads 1e-3 as a number and refuses repeated keys."""
+    """SafeLoader that reads 1e-3 as a number, refuses repeated keys (merge keys
+    ``<<`` excepted: what they bring in may be overridden) and nesting deeper
+    than :data:`MAX_YAML_DEPTH`."""
+
+    _depth = 0
+
+    def compose_node(self, parent, index):
+        if self._depth >= MAX_YAML_DEPTH:
+            raise _TooDeep(None, None, "", self.peek_event().start_mark)
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
     def construct_mapping(self, node, deep=False):
-        seen = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=True)
-            if key in seen:
-                mark = key_node.start_mark
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"key {key!r} appears twice", mark)
-            seen.add(key)
+        if isinstance(node, yaml.MappingNode):
+            seen = set()
+            for key_node, _ in node.value:
+                if key_node.tag == _MERGE:
+                    continue
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    repeated = key in seen
+                except TypeError:          # unhashable: the base class says so
+                    continue
+                if repeated:
+                    mark = key_node.start_mark
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"key {_r(key)} appears twice", mark)
+                seen.add(key)
         return super().construct_mapping(node, deep)
+
+
+def _expanded_size(root, source):
+    """Values in the node graph once aliases are expanded; refuses cycles and bombs.
+
+    An alias is the same node object as its anchor, so sizes are memoised by
+    node: linear in the file however far the aliases would expand.
+    """
+    size, state = {}, {}               # id -> expanded size; id -> 1 on the path, 2 done
+    stack = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        k = id(node)
+        if children_done:
+            kids = node.value if isinstance(node, yaml.SequenceNode) else \
+                [x for pair in node.value for x in pair]
+            size[k] = 1 + sum(size[id(c)] for c in kids)
+            state[k] = 2
+            if size[k] > MAX_YAML_NODES:
+                mark = node.start_mark
+                raise ConfigError(f"{source}: YAML aliases expand to more than {MAX_YAML_NODES} "
+                                  f"values (at most {MAX_YAML_NODES}) at line {mark.line + 1}, "
+                                  f"column {mark.column + 1}; write the values out, or use "
+                                  "fewer aliases")
+            continue
+        if state.get(k) == 2:
+            continue
+        if not isinstance(node, (yaml.SequenceNode, yaml.MappingNode)):
+            size[k], state[k] = 1, 2
+            continue
+        if state.get(k) == 1:
+            mark = node.start_mark
+            raise ConfigError(f"{source}: YAML alias at line {mark.line + 1}, column "
+                              f"{mark.column + 1} refers to a node that contains it (a "
+                              "recursive alias): a config must be a tree")
+        state[k] = 1
+        stack.append((node, True))
+        kids = node.value if isinstance(node, yaml.SequenceNode) else \
+            [x for pair in node.value for x in pair]
+        for c in kids:
+            if state.get(id(c)) == 1:
+                mark = c.start_mark
+                raise ConfigError(f"{source}: YAML alias at line {mark.line + 1}, column "
+                                  f"{mark.column + 1} refers to a node that contains it (a "
+                                  "recursive alias): a config must be a tree")
+            if state.get(id(c)) != 2:
+                stack.append((c, False))
+    return size.get(id(root), 0)
+
+
+def _load_yaml(text, source):
+    """The YAML document of ``text`` (size, depth and alias expansion checked first)."""
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _expanded_size(node, source)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
 
 
 _Loader.add_implicit_resolver(
@@ -675,13 +942,26 @@ def parse_config(text: str, source: str = "<config>", *, output=None) -> Config:
     ------
     ConfigError
     """
+    if not isinstance(text, str):
+        raise ConfigError(f"{source}: config text must be a str, not {type(text).__name__}")
+    if len(text) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{source}: config text is {len(text)} characters: at most "
+                          f"{MAX_CONFIG_BYTES} ({resources.format_bytes(MAX_CONFIG_BYTES)})")
     try:
-        data = yaml.load(text, Loader=_Loader)
+        data = _load_yaml(text, source)
+    except _TooDeep as exc:
+        mark = exc.problem_mark
+        raise ConfigError(f"{source}: lists and mappings nested more than {MAX_YAML_DEPTH} "
+                          f"levels deep at line {mark.line + 1}, column {mark.column + 1} (at "
+                          f"most {MAX_YAML_DEPTH})") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise ConfigError(f"{source}: YAML syntax error{at}: {problem}") from None
+    except RecursionError:
+        raise ConfigError(f"{source}: nested too deeply (at most {MAX_YAML_DEPTH} "
+                          "levels)") from None
     if data is None:
         raise ConfigError(f"{source}: the config is empty: it needs at least lattice, "
                           "protocol, sweeps and output")
@@ -690,7 +970,7 @@ def parse_config(text: str, source: str = "<config>", *, output=None) -> Config:
                           f"sweeps, output, ...), not {type(data).__name__}")
     bad = [k for k in data if not isinstance(k, str)]
     if bad:
-        raise ConfigError(f"{source}: key {bad[0]!r} must be a string")
+        raise ConfigError(f"{source}: key {_r(bad[0])} must be a string")
     if output is not None:
         data["output"] = str(output)
     config = _validate(data)
@@ -698,24 +978,81 @@ def parse_config(text: str, source: str = "<config>", *, output=None) -> Config:
     return config
 
 
+_FILE_KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
+               (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+               (stat.S_ISSOCK, "a socket"))
+
+
+def _not_regular(p, mode) -> ConfigError | None:
+    if stat.S_ISREG(mode):
+        return None
+    kind = next((name for test, name in _FILE_KINDS if test(mode)), "not a regular file")
+    if kind == "a folder":
+        return ConfigError(f"{p}: is a folder, not a config file")
+    return ConfigError(f"{p}: is {kind}, not a config file: a config must be a regular file")
+
+
+def _read_config_file(p) -> str:
+    """The text of config file ``p``: a regular file of at most MAX_CONFIG_BYTES, UTF-8."""
+    too_big = (f"{p}: config file is larger than {resources.format_bytes(MAX_CONFIG_BYTES)} "
+               f"(at most {MAX_CONFIG_BYTES} bytes); is this the right file?")
+    try:
+        st = os.stat(p)
+    except FileNotFoundError:
+        raise ConfigError(f"{p}: no such config file") from None
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{p}: cannot read config file: "
+                          f"{getattr(exc, 'strerror', None) or exc}") from None
+    bad = _not_regular(p, st.st_mode)
+    if bad:
+        raise bad
+    if st.st_size > MAX_CONFIG_BYTES:
+        raise ConfigError(too_big)
+    try:   # non-blocking: a FIFO swapped in after the stat cannot hang the open
+        fd = os.open(p, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    except OSError as exc:
+        raise ConfigError(f"{p}: cannot read config file: {exc.strerror or exc}") from None
+    try:
+        bad = _not_regular(p, os.fstat(fd).st_mode)
+        if bad:
+            raise bad
+        chunks, size = [], 0
+        while size <= MAX_CONFIG_BYTES:
+            chunk = os.read(fd, MAX_CONFIG_BYTES + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as exc:
+        err = errno.errorcode.get(exc.errno, "")
+        raise ConfigError(f"{p}: cannot read config file: {exc.strerror or err or exc}") from None
+    finally:
+        os.close(fd)
+    if size > MAX_CONFIG_BYTES:
+        raise ConfigError(too_big)
+    data = b"".join(chunks)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ConfigError(f"{p}: not a UTF-8 text file (byte {exc.start}, line {line}: "
+                          f"{exc.reason}); a config is YAML text") from None
+
+
 def load_config(path, *, output=None) -> Config:
     """Read and validate a YAML config file (see :func:`parse_config`).
+
+    The file must be a regular file (not a FIFO, a device or a folder) of at
+    most :data:`MAX_CONFIG_BYTES` of UTF-8 text; it is read with a bounded read.
 
     Raises
     ------
     ConfigError
-        Missing or unreadable file, YAML syntax error, or an invalid config.
+        Missing, unreadable, non-regular or oversized file, YAML syntax error,
+        or an invalid config.
     """
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{p}: no such config file") from None
-    except IsADirectoryError:
-        raise ConfigError(f"{p}: is a folder, not a config file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{p}: cannot read config file: {exc}") from None
-    return parse_config(text, str(p), output=output)
+    return parse_config(_read_config_file(p), str(p), output=output)
 
 
 # ------------------------------------------------------------- stored configs

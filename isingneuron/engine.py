@@ -41,19 +41,20 @@ kinetics are not the master equation's: use it knowingly.
 
 from __future__ import annotations
 
+import numbers
 import os
 import sys
 import warnings
 
 import numpy as np
 
-from . import kernels
+from . import kernels, resources
 from ._rng import STREAM_INITIAL
 from .traces import Traces
 
 __all__ = ["Lattice", "simulate", "DYNAMICS", "BOUNDARIES", "UPDATES", "to_split", "to_natural",
            "to_blocks", "from_blocks", "initial_spins", "CheckerboardMetropolisWarning",
-           "resolve_update"]
+           "resolve_update", "check_temperatures", "check_memory"]
 
 DYNAMICS = ("metropolis", "glauber", "wolff")
 BOUNDARIES = ("periodic", "plus")
@@ -251,10 +252,118 @@ def from_blocks(bp: np.ndarray, replicas: int) -> np.ndarray:
     return to_natural(bp.transpose(0, 4, 1, 2, 3).reshape(G * W, 2, L, L2)[:replicas])
 
 
+def _short(value, limit=60) -> str:
+    """repr of a parameter for a message, cut to ``limit`` characters."""
+    try:
+        text = repr(value)
+    except Exception:                                   # pragma: no cover - a broken repr
+        text = f"<{type(value).__name__}>"
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
 def _check_int(name, value, minimum):
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} = {value!r}: must be an integer >= {minimum}")
+        raise ValueError(f"{name} = {_short(value)}: must be an integer >= {minimum}")
     return int(value)
+
+
+def _check_choice(name, value, allowed):
+    if not isinstance(value, str) or value not in allowed:
+        raise ValueError(f"{name} = {_short(value)}: allowed are {', '.join(allowed)}")
+    return value
+
+
+def _check_real(name, value, unit=""):
+    """A finite real number (not a bool, a complex number, a string or an array)."""
+    if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf":
+        value = value.item()                            # a 0-d array holds one number
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{name} = {_short(value)}: must be a real number{unit}")
+    v = float(value)
+    if not np.isfinite(v):
+        raise ValueError(f"{name} = {v!r}: must be a finite number{unit}")
+    return v
+
+
+_TEMPERATURES_ALLOWED = ("a temperature > 0 (J), an array over sweeps (n_sweeps,) or per "
+                         "replica (replicas, n_sweeps), or a schedule such as Quench")
+
+
+def check_temperatures(temperatures, replicas, name="temperatures"):
+    """Check the kind of a temperature argument without evaluating it.
+
+    Refuses what would silently run at a wrong temperature or fail with a bare
+    TypeError (a bool, a complex number, a string, None, a mapping, a boolean
+    or complex array), and a Population whose size is not ``replicas``.
+    """
+    if hasattr(temperatures, "temperatures"):
+        n = getattr(temperatures, "n_replicas", None)
+        if n is not None and n != replicas:
+            raise ValueError(f"{name}: the Population has {n} schedules for replicas = "
+                             f"{replicas}: give one schedule per replica")
+        return
+    bad = (isinstance(temperatures, (bool, np.bool_, str, bytes, dict, set))
+           or temperatures is None)
+    if not bad:
+        try:
+            kind = np.asarray(temperatures).dtype.kind
+        except Exception:                               # ragged lists and the like
+            kind = "O"
+        bad = kind not in "iuf"
+    if bad:
+        raise ValueError(f"{name} = {_short(temperatures)}: must be {_TEMPERATURES_ALLOWED}")
+
+
+def _state_replicas(L, R, split, parallel):
+    """Replicas the spin layout holds: R, or R padded to whole blocks (blocked layout)."""
+    if split and isinstance(parallel, str) and parallel in ("auto", "blocks"):
+        import numba
+        W, faster = _block_choice(L, R, numba.get_num_threads())
+        if faster or parallel == "blocks":
+            return -(-R // W) * W
+    return R
+
+
+def _plural(n, word):
+    return f"{n} {word}{'s' * (n != 1)}"
+
+
+def check_memory(where, L, replicas, n_sweeps=0, record_every=1, *, dynamics="metropolis",
+                 update="random_sequential", initial="random", parallel="auto", protocol=None,
+                 held=False, extra=None, sweeps_name="n_sweeps", **kw):
+    """Refuse a plan whose L is beyond :data:`resources.MAX_L` or that cannot fit in memory.
+
+    Raises one :class:`isingneuron.resources.ResourceError` (a ValueError)
+    whose message starts with ``where`` (e.g. "simulate"), names L, the
+    replicas and the sweeps, and says how much memory the plan needs and how
+    much there is. ``held``: the lattice exists already (its state is not
+    counted again); ``extra``: more parts (name -> bytes). Other keywords go
+    to :func:`isingneuron.resources.estimate`.
+    """
+    split = update == "checkerboard"
+    G = _state_replicas(L, replicas, split, parallel) if L <= resources.MAX_L else replicas
+    est = resources.estimate(L, replicas, n_sweeps, record_every, dynamics=dynamics,
+                             update=update if dynamics != "wolff" else None,
+                             initial=initial, state_replicas=G,
+                             population=getattr(protocol, "n_replicas", None) is not None,
+                             held=held, **kw)
+    for k, v in (extra or {}).items():
+        est.parts[k] = v
+        est.total += v
+    if L > resources.MAX_L:
+        avail = resources.available_memory()
+        more = (f"; it would also need {resources.format_bytes(est.total)} of memory, this "
+                f"machine has {resources.format_bytes(avail)} available"
+                if avail is not None and est.total > avail else "")
+        raise resources.ResourceError(
+            f"{where}: L = {L}: at most {resources.MAX_L} (the kernels index the L**2 sites "
+            f"with int32, so L**2 must be < 2**31){more}")
+    what = f"{where}: L = {L} with {_plural(replicas, 'replica')}"
+    if n_sweeps:
+        what += f" and {sweeps_name} = {n_sweeps}"
+    resources.check(what, est)
+    return est
 
 
 class Lattice:
@@ -307,22 +416,16 @@ class Lattice:
                  update=None, *, purpose="kinetics"):
         self.L = _check_int("L", L, 2)
         self.replicas = _check_int("replicas", replicas, 1)
-        if dynamics not in DYNAMICS:
-            raise ValueError(f"dynamics = {dynamics!r}: allowed are {', '.join(DYNAMICS)}")
-        if boundary not in BOUNDARIES:
-            raise ValueError(f"boundary = {boundary!r}: allowed are {', '.join(BOUNDARIES)}")
-        if parallel not in ("auto", "replicas", "rows", "blocks"):
-            raise ValueError(f"parallel = {parallel!r}: allowed are auto, replicas, rows, blocks")
-        field = float(field)
-        if not np.isfinite(field):
-            raise ValueError(f"field = {field!r}: must be a finite number (units of J)")
+        _check_choice("dynamics", dynamics, DYNAMICS)
+        _check_choice("boundary", boundary, BOUNDARIES)
+        _check_choice("parallel", parallel, ("auto", "replicas", "rows", "blocks"))
+        field = _check_real("field", field, " (units of J)")
         if dynamics == "wolff" and (boundary != "periodic" or field != 0.0):
             raise ValueError("dynamics = 'wolff' needs boundary = 'periodic' and field = 0")
-        if purpose not in ("kinetics", "equilibrium"):
-            raise ValueError(f"purpose = {purpose!r}: allowed are kinetics, equilibrium")
+        _check_choice("purpose", purpose, ("kinetics", "equilibrium"))
         self.update = resolve_update(update, dynamics, self.L, boundary, purpose)
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**64:
-            raise ValueError(f"seed = {seed!r}: must be an integer in [0, 2**64)")
+            raise ValueError(f"seed = {_short(seed)}: must be an integer in [0, 2**64)")
         self.dynamics = dynamics
         self.boundary = boundary
         self.field = field
@@ -331,13 +434,15 @@ class Lattice:
         self.wolff_clusters = _check_int("wolff_clusters", wolff_clusters, 1)
         self.mean_cluster_size = float("nan")
         self.sweep = 0
-        nat = initial_spins(self.L, self.replicas, initial, self.seed)
+        check_memory("Lattice", self.L, self.replicas, dynamics=dynamics,
+                     update=self.update or "", initial=initial, parallel=parallel)
         self._split = self.update == "checkerboard"
         self._block_width = 0     # > 0: blocked layout (kernels.checkerboard_blocks)
         if self._split and parallel in ("auto", "blocks"):
             import numba
             W, faster = _block_choice(self.L, self.replicas, numba.get_num_threads())
             self._block_width = W if faster or parallel == "blocks" else 0
+        nat = initial_spins(self.L, self.replicas, initial, self.seed)
         if self._block_width:
             self._state = to_blocks(nat, self._block_width)
         else:
@@ -370,6 +475,7 @@ class Lattice:
 
     # -------------------------------------------------------------------- run
     def _temperatures(self, temperatures, n_sweeps):
+        check_temperatures(temperatures, self.replicas)
         if hasattr(temperatures, "temperatures"):
             temps = np.asarray(temperatures.temperatures(n_sweeps, start=self.sweep),
                                dtype=np.float64)
@@ -384,7 +490,8 @@ class Lattice:
             temps = np.broadcast_to(temps, (self.replicas, n_sweeps))
         elif temps.shape != (self.replicas, n_sweeps):
             raise ValueError(f"temperatures has shape {temps.shape}: expected a number, "
-                             f"({n_sweeps},) or ({self.replicas}, {n_sweeps})")
+                             f"(n_sweeps,) = ({n_sweeps},) or (replicas, n_sweeps) = "
+                             f"({self.replicas}, {n_sweeps})")
         if not np.all(np.isfinite(temps)) or np.any(temps <= 0):
             bad = temps[~(np.isfinite(temps) & (temps > 0))].flat[0]
             raise ValueError(f"temperature {bad!r}: every temperature must be finite and > 0 (J)")
@@ -415,6 +522,10 @@ class Lattice:
         if n_sweeps % record_every:
             raise ValueError(f"n_sweeps = {n_sweeps} is not a multiple of "
                              f"record_every = {record_every}")
+        check_temperatures(temperatures, self.replicas)
+        check_memory("Lattice.run", self.L, self.replicas, n_sweeps, record_every,
+                     dynamics=self.dynamics, update=self.update or "", held=True,
+                     protocol=temperatures)
         temps = self._temperatures(temperatures, n_sweeps)
         n_rec = n_sweeps // record_every
         m_out = np.empty((self.replicas, n_rec))
@@ -465,8 +576,8 @@ def simulate(L, temperatures, n_sweeps, dynamics="metropolis", replicas=1, seed=
         ``(n_sweeps,)``, per replica ``(R, n_sweeps)``, or a protocol object
         from :mod:`isingneuron.schedules` (e.g. a ``Quench``).
     n_sweeps : int
-        Number of sweeps (one sweep = one attempted update per spin = one unit
-        of time).
+        Number of sweeps, >= 1 (one sweep = one attempted update per spin =
+        one unit of time).
     dynamics : {"metropolis", "glauber", "wolff"}
         Update rule; "wolff" is for equilibrium only (no physical time).
     update : {None, "random_sequential", "checkerboard"}
@@ -498,6 +609,14 @@ def simulate(L, temperatures, n_sweeps, dynamics="metropolis", replicas=1, seed=
         order is described in the module docstring: records are taken after a
         sweep, at the temperature of that sweep.
 
+    Raises
+    ------
+    ValueError
+        A bad parameter (the message names it and what is allowed), or a
+        run that cannot fit in the memory this machine has available
+        (:class:`isingneuron.resources.ResourceError`: how much it needs,
+        how much there is), refused before anything is allocated.
+
     Examples
     --------
     >>> from isingneuron import simulate
@@ -505,6 +624,15 @@ def simulate(L, temperatures, n_sweeps, dynamics="metropolis", replicas=1, seed=
     >>> tr.m.shape
     (4, 200)
     """
+    L = _check_int("L", L, 2)
+    replicas = _check_int("replicas", replicas, 1)
+    n_sweeps = _check_int("n_sweeps", n_sweeps, 1)
+    record_every = _check_int("record_every", record_every, 1)
+    _check_choice("dynamics", dynamics, DYNAMICS)
+    check_temperatures(temperatures, replicas)
+    order = update if isinstance(update, str) and update in UPDATES else "random_sequential"
+    check_memory("simulate", L, replicas, n_sweeps, record_every, dynamics=dynamics,
+                 update=order, initial=initial, parallel=parallel, protocol=temperatures)
     lat = Lattice(L, replicas, dynamics, boundary, field, seed, initial, parallel,
                   wolff_clusters, update)
     return lat.run(n_sweeps, temperatures, record_every)

@@ -8,13 +8,13 @@ e and m every sweep, and returns means with error bars from a binning
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from . import stats
-from .engine import Lattice
+from .engine import (Lattice, _check_choice, _check_int, _check_real, check_memory,
+                     resolve_update)
 from .simulation import wolff_clusters_per_sweep
 
 __all__ = ["equilibrium", "EquilibriumResult", "OBSERVABLES"]
@@ -86,9 +86,10 @@ def equilibrium(L, T, algorithm="wolff", n_sweeps=2000, n_thermalise=500, seed=0
         per sweep is fixed from a preliminary run so that one sweep flips about
         N spins on average (a fixed count keeps the sampling unbiased).
     n_sweeps : int
-        Production sweeps, one record each.
+        Production sweeps, one record each (>= 4: the error analysis needs
+        at least 4 records).
     n_thermalise : int
-        Sweeps discarded before production.
+        Sweeps discarded before production (>= 0).
     seed : int
         Random seed.
     replicas : int
@@ -99,7 +100,7 @@ def equilibrium(L, T, algorithm="wolff", n_sweeps=2000, n_thermalise=500, seed=0
     field : float
         Field h (J).
     n_blocks : int
-        Jackknife blocks for C, chi and the Binder cumulant.
+        Jackknife blocks for C, chi and the Binder cumulant (>= 2).
     update : {None, "checkerboard", "random_sequential"}
         Update order of Metropolis and Glauber. None: the checkerboard for
         even L (the fast sampler; its kinetics do not matter here), except
@@ -110,16 +111,34 @@ def equilibrium(L, T, algorithm="wolff", n_sweeps=2000, n_thermalise=500, seed=0
     -------
     EquilibriumResult
 
+    Raises
+    ------
+    ValueError
+        A bad parameter (named in the message), or a run that cannot fit in
+        the memory available (how much it needs, how much there is), before
+        anything is allocated.
+
     Warns
     -----
     stats.ShortSeriesWarning
         When the production run is shorter than ~50 autocorrelation times.
     """
-    if algorithm not in ("wolff", "metropolis", "glauber"):
-        raise ValueError(f"algorithm = {algorithm!r}: allowed are wolff, metropolis, glauber")
-    T = float(T)
-    if not (math.isfinite(T) and T > 0):
+    _check_choice("algorithm", algorithm, ("wolff", "metropolis", "glauber"))
+    T = _check_real("T", T, " (a temperature > 0, J)")
+    if not T > 0:
         raise ValueError(f"T = {T!r}: must be a finite temperature > 0 (J)")
+    L = _check_int("L", L, 2)
+    replicas = _check_int("replicas", replicas, 1)
+    n_sweeps = _check_int("n_sweeps", n_sweeps, 4)
+    n_thermalise = _check_int("n_thermalise", n_thermalise, 0)
+    n_blocks = _check_int("n_blocks", n_blocks, 2)
+    order = resolve_update(update, algorithm, L, boundary, "equilibrium")
+    kw = dict(dynamics=algorithm, update=order, initial=initial)
+    if n_thermalise:
+        check_memory("equilibrium", L, replicas, n_thermalise, n_thermalise, **kw,
+                     sweeps_name="n_thermalise")
+    check_memory("equilibrium", L, replicas, n_sweeps, 1, **kw,
+                 extra={"analysis": 48 * replicas * n_sweeps})
     clusters = (wolff_clusters_per_sweep(L, T, seed, initial, replicas)
                 if algorithm == "wolff" else 1)
     lat = Lattice(L, replicas, algorithm, boundary, field, seed, initial,

@@ -57,10 +57,28 @@ class ScheduleError(ValueError):
 
 
 # ----------------------------------------------------------------- validation
+def _rep(value, limit=60) -> str:
+    """repr of a user value for a message, cut to ``limit`` characters (one line)."""
+    try:
+        text = " ".join(repr(value).split())
+    except Exception:                                   # pragma: no cover - broken repr
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _fits(owner, what, n_bytes):
+    """Refuse an array of ``n_bytes`` that cannot fit in the memory available."""
+    from . import resources
+    avail = resources.available_memory()
+    if avail is not None and n_bytes > avail:
+        raise ScheduleError(f"{owner}: {what} need {resources.format_bytes(n_bytes)} of memory; "
+                            f"this machine has {resources.format_bytes(avail)} available")
+
+
 def _real(owner, name, value, unit="", *, minimum=None, strict=False):
     """Return ``value`` as a finite float, checking ``> minimum`` or ``>= minimum``."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise ScheduleError(f"{owner}: {name} = {value!r}: must be a real number")
+        raise ScheduleError(f"{owner}: {name} = {_rep(value)}: must be a real number")
     v = float(value)
     if not math.isfinite(v):
         raise ScheduleError(f"{owner}: {name} = {v}{unit}: must be finite")
@@ -73,7 +91,7 @@ def _real(owner, name, value, unit="", *, minimum=None, strict=False):
 def _reals(owner, name, values, unit="", *, minimum=None, strict=False):
     """Return a read-only 1-D float64 array, each element checked as :func:`_real`."""
     if isinstance(values, (str, bytes)) or np.ndim(values) != 1 or len(values) == 0:
-        raise ScheduleError(f"{owner}: {name} = {values!r}: must be a non-empty 1-D sequence "
+        raise ScheduleError(f"{owner}: {name} = {_rep(values)}: must be a non-empty 1-D sequence "
                             "of real numbers")
     out = np.array([_real(owner, f"{name}[{i}]", v, unit, minimum=minimum, strict=strict)
                     for i, v in enumerate(values)], dtype=np.float64)
@@ -93,7 +111,7 @@ def _increasing(owner, name, times):
 def _count(owner, name, value, minimum):
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) \
             or value < minimum:
-        raise ScheduleError(f"{owner}: {name} = {value!r}: must be an integer >= {minimum}")
+        raise ScheduleError(f"{owner}: {name} = {_rep(value)}: must be an integer >= {minimum}")
     return int(value)
 
 
@@ -123,7 +141,7 @@ class Schedule:
     # -- helpers for subclasses
     def _set_units(self, units):
         if units not in _UNITS:
-            raise ScheduleError(f"{type(self).__name__}: units = {units!r}: must be 'J' or 'Tc'")
+            raise ScheduleError(f"{type(self).__name__}: units = {_rep(units)}: must be 'J' or 'Tc'")
         self.units = units
         self._scale = _UNITS[units]
         self._T = " J" if units == "J" else " Tc"            # unit labels for messages
@@ -151,7 +169,7 @@ class Schedule:
         """
         ta = np.asarray(t, dtype=np.float64)
         if not np.all(np.isfinite(ta)):
-            raise ScheduleError(f"{type(self).__name__}: t = {t!r}: times must be finite (sweeps)")
+            raise ScheduleError(f"{type(self).__name__}: t = {_rep(t)}: times must be finite (sweeps)")
         out = self._eval(ta) * self._scale
         return float(out) if out.ndim == 0 else out
 
@@ -173,6 +191,7 @@ class Schedule:
         """
         n = _count(type(self).__name__, "n_sweeps", n_sweeps, 0)
         s0 = _count(type(self).__name__, "start", start, 0)
+        _fits(type(self).__name__, f"the temperatures of n_sweeps = {n} sweeps", 32 * n)
         return np.asarray(self(np.arange(s0, s0 + n, dtype=np.float64)), dtype=np.float64)
 
     @property
@@ -200,14 +219,14 @@ class Schedule:
             Unknown kind, missing or unexpected keys, or bad parameter values.
         """
         if not isinstance(d, dict):
-            raise ScheduleError(f"schedule = {d!r}: must be a dict with a 'kind' key")
+            raise ScheduleError(f"schedule = {_rep(d)}: must be a dict with a 'kind' key")
         d = dict(d)
         kind = d.pop("kind", cls.kind or None)
         if kind not in _KINDS:
-            raise ScheduleError(f"schedule kind = {kind!r}: must be one of {sorted(_KINDS)}")
+            raise ScheduleError(f"schedule kind = {_rep(kind)}: must be one of {sorted(_KINDS)}")
         target = _KINDS[kind]
         if cls is not Schedule and target is not cls:
-            raise ScheduleError(f"schedule kind = {kind!r}: {cls.__name__}.from_dict "
+            raise ScheduleError(f"schedule kind = {_rep(kind)}: {cls.__name__}.from_dict "
                                 f"reads kind {cls.kind!r} only")
         return target._from_params(d)
 
@@ -354,11 +373,11 @@ class QuenchTrain(Schedule):
             raise ScheduleError(f"{own}: rate = None: a reheating rate > 0{self._rate} is required")
         self.rate = _real(own, "rate", rate, self._rate, minimum=0, strict=True)
         if (times is None) == (period is None):
-            raise ScheduleError(f"{own}: times = {times!r}, period = {period!r}: "
+            raise ScheduleError(f"{own}: times = {_rep(times)}, period = {_rep(period)}: "
                                 "give exactly one of them")
         if times is not None:
             if at is not None:
-                raise ScheduleError(f"{own}: at = {at!r}: 'at' goes with 'period', not 'times'")
+                raise ScheduleError(f"{own}: at = {_rep(at)}: 'at' goes with 'period', not 'times'")
             self.times = _reals(own, "times", times, " sweeps", minimum=0)
             self.period = self.at = None
             if np.ndim(depths) == 0:
@@ -501,11 +520,11 @@ class Population(Schedule):
     def __init__(self, schedules):
         if isinstance(schedules, Schedule) or not hasattr(schedules, "__len__") \
                 or len(schedules) == 0:
-            raise ScheduleError(f"Population: schedules = {schedules!r}: must be a non-empty "
+            raise ScheduleError(f"Population: schedules = {_rep(schedules)}: must be a non-empty "
                                 "sequence of schedules, one per replica")
         for i, s in enumerate(schedules):
             if not isinstance(s, Schedule) or isinstance(s, Population):
-                raise ScheduleError(f"Population: schedules[{i}] = {s!r}: must be a "
+                raise ScheduleError(f"Population: schedules[{i}] = {_rep(s)}: must be a "
                                     "non-population Schedule")
         self.schedules = tuple(schedules)
         self._gaussian = None
@@ -548,6 +567,7 @@ class Population(Schedule):
         """
         own = "Population.gaussian_quenches"
         n = _count(own, "n", n, 1)
+        _fits(own, f"n = {n} schedules", 520 * n)
         seed = _count(own, "seed", seed, 0)
         mu = _real(own, "mean_depth", mean_depth)
         sd = _real(own, "sd_depth", sd_depth, minimum=0)
@@ -593,6 +613,9 @@ class Population(Schedule):
         ndarray of float64, shape (R, n_sweeps)
             J units.
         """
+        n = _count("Population", "n_sweeps", n_sweeps, 0)
+        _fits("Population", f"the temperatures of {len(self)} replicas for n_sweeps = {n} "
+              "sweeps", 16 * len(self) * n + 32 * n)
         return np.stack([s.temperatures(n_sweeps, start) for s in self.schedules])
 
     def to_dict(self):

@@ -22,18 +22,39 @@ Each chunk is one native call of the engine (no Python per sweep).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import time
 
 import numpy as np
 
-from .engine import Lattice
+from .engine import (UPDATES, Lattice, _check_int, _short, check_memory,
+                     check_temperatures)
 from .traces import Traces
 
-__all__ = ["Simulation", "wolff_clusters_per_sweep"]
+__all__ = ["Simulation", "wolff_clusters_per_sweep", "chunk_sweeps"]
 
 _CHUNK_FLIPS = 1 << 24   # spin-flip attempts per engine call (~10 ms at 2 flips/ns)
+
+
+def chunk_sweeps(n_spins, replicas, record_every, snapshot_every, n_sweeps):
+    """Sweeps per engine call of :meth:`Simulation.run` (about ``_CHUNK_FLIPS`` attempts).
+
+    A multiple of ``record_every``; with snapshots, exactly
+    ``lcm(record_every, snapshot_every)`` (a snapshot ends each call).
+    """
+    unit = record_every
+    if snapshot_every:
+        return unit * snapshot_every // math.gcd(unit, snapshot_every)
+    k = max(1, _CHUNK_FLIPS // (n_spins * replicas * unit))
+    return min(unit * k, max(unit, n_sweeps))
+
+
+def _stride(name, value):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} = {_short(value)}: must be an integer >= 1")
+    return int(value)
 
 
 def _protocol_description(protocol):
@@ -110,29 +131,38 @@ class Simulation:
         ``dynamics="wolff"`` only: cluster flips per sweep. "auto" sizes it
         with :func:`wolff_clusters_per_sweep` at the protocol's first
         temperature, so that a sweep flips about N spins on average.
+
+    Raises
+    ------
+    ValueError
+        A bad parameter (named in the message), or a lattice that cannot fit
+        in the memory available (how much it needs, how much there is).
+        :meth:`run` checks the memory of the run (records, snapshots) the
+        same way before it starts.
     """
 
     def __init__(self, L, protocol, *, dynamics="metropolis", update=None, replicas=1,
                  boundary="periodic", field=0.0, seed=0, initial="random",
                  record_every=1, snapshot_every=None, parallel="auto", wolff_clusters="auto"):
-        if dynamics == "wolff" and wolff_clusters == "auto":
+        L = _check_int("L", L, 2)
+        replicas = _check_int("replicas", replicas, 1)
+        record_every = _stride("record_every", record_every)
+        if snapshot_every is not None:
+            snapshot_every = _stride("snapshot_every", snapshot_every)
+        check_temperatures(protocol, replicas, "protocol")
+        order = update if isinstance(update, str) and update in UPDATES else "random_sequential"
+        check_memory("Simulation", L, replicas, dynamics=dynamics, update=order,
+                     initial=initial, parallel=parallel, protocol=protocol)
+        if dynamics == "wolff" and isinstance(wolff_clusters, str) and wolff_clusters == "auto":
             T0 = np.ravel(protocol.temperatures(1) if hasattr(protocol, "temperatures")
                           else np.asarray(protocol, dtype=float))[0]
             wolff_clusters = wolff_clusters_per_sweep(L, T0, seed, initial, replicas)
-        elif wolff_clusters == "auto":
+        elif isinstance(wolff_clusters, str) and wolff_clusters == "auto":
             wolff_clusters = 1
         self.lattice = Lattice(L, replicas, dynamics, boundary, field, seed, initial, parallel,
                                wolff_clusters, update)
         self.protocol = protocol
-        if isinstance(record_every, bool) or not isinstance(record_every, (int, np.integer)) \
-                or record_every < 1:
-            raise ValueError(f"record_every = {record_every!r}: must be an integer >= 1")
-        self.record_every = int(record_every)
-        if snapshot_every is not None:
-            if isinstance(snapshot_every, bool) or not isinstance(snapshot_every, (int, np.integer)) \
-                    or snapshot_every < 1:
-                raise ValueError(f"snapshot_every = {snapshot_every!r}: must be an integer >= 1")
-            snapshot_every = int(snapshot_every)
+        self.record_every = record_every
         self.snapshot_every = snapshot_every
         self.writers = []
 
@@ -171,13 +201,8 @@ class Simulation:
 
     # ------------------------------------------------------------------ run
     def _chunk(self, n_sweeps):
-        unit = self.record_every
-        if self.snapshot_every:
-            unit = unit * self.snapshot_every // math.gcd(unit, self.snapshot_every)
-            return unit
-        per = self.lattice.n_spins * self.replicas
-        k = max(1, _CHUNK_FLIPS // (per * unit))
-        return min(unit * k, max(unit, n_sweeps))
+        return chunk_sweeps(self.lattice.n_spins, self.replicas, self.record_every,
+                            self.snapshot_every, n_sweeps)
 
     def run(self, n_sweeps, progress=False, keep=True):
         """Advance the run by ``n_sweeps`` sweeps, feeding attached writers.
@@ -197,14 +222,28 @@ class Simulation:
         -------
         Traces or None
             Records of this call (``t`` continues from earlier calls).
+
+        Raises
+        ------
+        ValueError
+            A bad ``n_sweeps``, or a run whose records (and snapshots, when
+            kept) cannot fit in the memory available, refused before the
+            first sweep.
         """
         unit = self._chunk(0)
         if isinstance(n_sweeps, bool) or not isinstance(n_sweeps, (int, np.integer)) \
                 or n_sweeps < 0 or n_sweeps % unit:
-            raise ValueError(f"n_sweeps = {n_sweeps!r}: must be a non-negative multiple of "
+            raise ValueError(f"n_sweeps = {_short(n_sweeps)}: must be a non-negative multiple of "
                              f"{unit} (record_every / snapshot_every)")
+        n_sweeps = int(n_sweeps)
         chunk = self._chunk(n_sweeps)
+        lat = self.lattice
+        check_memory("Simulation.run", lat.L, self.replicas, n_sweeps, self.record_every,
+                     dynamics=lat.dynamics, update=lat.update or "", held=True,
+                     protocol=self.protocol, snapshot_every=self.snapshot_every, chunk=chunk,
+                     keep=keep)
         parts = []
+        last = None
         bar = None
         if progress:
             from tqdm.auto import tqdm
@@ -222,8 +261,9 @@ class Simulation:
                 tr.attrs = self.attrs()
                 for w in self.writers:
                     w.append(tr)
-                if keep:
-                    parts.append(tr)
+                if keep:     # the final spins of the last chunk only, not one copy per chunk
+                    parts.append(dataclasses.replace(tr, spins=None))
+                    last = tr
                 done += n
                 if bar is not None:
                     bar.update(n)
@@ -237,6 +277,7 @@ class Simulation:
         if not parts:
             return None
         out = Traces.concatenate(parts)
+        out.spins = last.spins
         out.attrs = self.attrs()
         return out
 

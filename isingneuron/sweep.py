@@ -343,6 +343,10 @@ class DaskCluster(_Windowed):
         except ImportError:
             raise SweepError("executor dask needs the optional dependency dask.distributed: "
                              "pip install 'isingneuron[distributed]'") from None
+        from .config import dask_address_problem
+        problem = dask_address_problem(address)
+        if problem:         # a malformed address makes Client() fail noisily: refuse it first
+            raise SweepError(f"cannot connect to the Dask scheduler: {problem}")
         try:
             self._client = distributed.Client(address, timeout=self.connect_timeout,
                                               set_as_default=False)

@@ -69,6 +69,35 @@ def run_args(change=None, *extra, output="out.h5"):
     return lambda tmp: ["run", str(config(tmp, change, output=output)), *extra]
 
 
+def _alias_bomb():
+    """~600 bytes of YAML whose name: would expand to 9**9 values."""
+    levels = ["&l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    levels += [f"&l{i} [" + ", ".join([f"*l{i - 1}"] * 9) + "]" for i in range(1, 9)]
+    return yaml.safe_dump({k: v for k, v in BASE.items() if k != "name"}) + \
+        "output: out.h5\nname: [" + ", ".join(levels) + "]\n"
+
+
+ALIAS_BOMB = _alias_bomb()
+
+
+def special_config(name, make):
+    """argv for a config ``name`` in tmp made by ``make(path)`` (a FIFO, a link, bytes)."""
+    def argv(tmp):
+        make(tmp / name)
+        return ["run", str(tmp / name)]
+    return argv
+MERGED = """lattice: {L: 8, boundary: plus}
+protocol: &q {kind: quench, bath: 3.0, depth: 2.0, at: 5, rate: 0.1}
+sweeps: 40
+output: out.h5
+sweep:
+  grid:
+    protocol:
+      - *q
+      - {<<: *q, depth: 1.0}
+"""
+
+
 # (id, argv builder, setup before the call or None, words the message must contain)
 CASES = [
     ("unknown-key", run_args(lambda d: d.update(lattise=1)), None,
@@ -165,6 +194,67 @@ CASES = [
      ["corrupt"]),
     ("plot-foreign-file", lambda tmp: ["plot", str(tmp / "out.h5")], foreign_file,
      ["not an isingneuron file"]),
+    # sizes nobody can run: refused at load, before any file (whatever the machine's memory)
+    ("L-beyond-int32", run_args(lambda d: d["lattice"].update(L=46341)), None,
+     ["lattice.L = 46341", "at most 46340", "int32"]),
+    ("L-million", run_args(lambda d: d["lattice"].update(L=1000000)), None,
+     ["lattice.L = 1000000", "at most 46340", "of memory", "available"]),
+    ("L-2-to-the-31", run_args(lambda d: d["lattice"].update(L=2**31)), None,
+     ["lattice.L = 2147483648", "at most 46340"]),
+    ("replicas-absurd", run_args(lambda d: d.update(replicas=10**12)), None,
+     ["replicas = 1000000000000", "PiB of memory", "available", "replicas"]),
+    ("population-absurd", run_args(lambda d: d.update(replicas=10**12, protocol={
+        "kind": "population", "gaussian_quenches": {"bath": 3.0, "mean_depth": 1.0,
+                                                    "sd_depth": 0.2, "at": 5, "rate": 0.1}})),
+     None, ["replicas = 1000000000000", "of memory", "available"]),
+    ("sweeps-absurd", run_args(lambda d: d.update(sweeps=10**15)), None,
+     ["sweeps = 1000000000000000", "PiB of memory", "available", "raise record_every"]),
+    ("snapshots-absurd", run_args(lambda d: d.update(sweeps=10**12, snapshot_every=1)), None,
+     ["snapshot_every = 1", "of memory", "snapshots", "raise snapshot_every"]),
+    ("sweep-point-L-absurd", run_args(sweep_grid({"lattice.L": [8, 100000]})), None,
+     ["sweep point lattice.L=100000", "at most 46340"]),
+    ("sweep-point-sweeps-absurd", run_args(lambda d: d.update(sweep={"zip": {
+        "sweeps": [40, 10**15], "protocol.depth": [1.0, 2.0]}})), None,
+     ["sweep point sweeps=1000000000000000", "of memory", "available"]),
+    # hostile or odd config files
+    ("config-dev-zero", lambda tmp: ["run", "/dev/zero"], None,
+     ["/dev/zero", "character device", "regular file"]),
+    ("config-fifo", special_config("fifo.yaml", os.mkfifo), None,
+     ["fifo.yaml", "FIFO", "regular file"]),
+    ("config-link-to-device", special_config("l.yaml", lambda p: p.symlink_to("/dev/zero")),
+     None, ["l.yaml", "character device"]),
+    ("config-too-large", lambda tmp: ["run", str(config(tmp, text="# x\n" * 300_000))], None,
+     ["c.yaml", "larger than 1.0 MiB"]),
+    ("config-not-utf8", special_config("c.yaml", lambda p: p.write_bytes(b"name: \xff\xfe\n")),
+     None, ["c.yaml", "not a UTF-8 text file"]),
+    ("yaml-alias-bomb", lambda tmp: ["run", str(config(tmp, text=ALIAS_BOMB))], None,
+     ["aliases expand to more than 1000000 values"]),
+    ("yaml-recursive-alias", lambda tmp: ["run", str(config(tmp, text="name: &x [1, *x]\n"))],
+     None, ["recursive alias"]),
+    ("yaml-too-deep", lambda tmp: ["run", str(config(tmp, text="name: " + "[" * 5000
+                                                                + "]" * 5000 + "\n"))],
+     None, ["nested more than 64 levels deep"]),
+    ("yaml-merge-repeated-key", lambda tmp: ["run", str(config(tmp, text=MERGED.replace(
+        "depth: 1.0", "depth: 1.0, depth: 1.5")))], None, ["'depth' appears twice"]),
+    ("name-huge-list", lambda tmp: ["run", str(config(tmp, lambda d: d.update(
+        name=["x" * 50] * 5000)))], None, ["name = [", "...", "must be a string"]),
+    ("output-name-too-long", run_args(output="o" * 300 + ".h5"), None,
+     ["output: file name", "303 bytes long", "at most"]),
+    ("output-option-name-too-long", lambda tmp: ["run", str(config(tmp)), "--output",
+                                                 str(tmp / ("p" * 250 + ".h5"))], None,
+     ["output: file name", "253 bytes long", "'.journal'"]),
+    ("output-folder-name-too-long", run_args(output="d" * 300 + "/out.h5"), None,
+     ["output: folder name", "300 bytes long", "at most"]),
+    ("output-nul", run_args(output="a\0b.h5"), None, ["output = ", "NUL"]),
+    ("dask-not-an-address", run_args(None, "--dask", "not an address"), None,
+     ["--dask", "'not an address'", "not a Dask scheduler address", "HOST:PORT"]),
+    ("dask-bad-port", run_args(None, "--dask", "tcp://127.0.0.1:99999"), None,
+     ["'tcp://127.0.0.1:99999'", "not a Dask scheduler address"]),
+    ("dask-bad-scheme", run_args(None, "--dask", "http://10.0.0.1:8786"), None,
+     ["'http://10.0.0.1:8786'", "schemes: tcp"]),
+    ("executor-address-not-an-address", run_args(lambda d: d.update(
+        executor={"kind": "dask", "address": "not an address"})), None,
+     ["executor.address = 'not an address'", "not a Dask scheduler address"]),
 ]
 
 

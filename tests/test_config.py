@@ -164,6 +164,11 @@ def test_executor_shorthand_and_rules():
      ["sweep.grid.protocol.depth.nm", "'num'"]),
     ({"sweep": {"grid": {"protocol.depth": 1.0}}}, ["must be a list of values or a range"]),
     ({"sweep": {}}, ["sweep", "grid", "zip"]),
+    ({"lattice": {"L": 46341}}, ["lattice.L = 46341", "at most 46340", "int32"]),
+    ({"sweeps": 10**15}, ["sweeps = 1000000000000000", "needs", "of memory", "available"]),
+    ({"executor": {"kind": "dask", "address": "scheduler"}},
+     ["executor.address = 'scheduler'", "HOST:PORT"]),
+    ({"output": "x" * 300 + ".h5"}, ["output: file name", "303 bytes long"]),
 ])
 def test_messages_name_the_key_and_the_rule(changes, words):
     msg = error_of(**changes)

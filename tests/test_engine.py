@@ -246,6 +246,11 @@ def test_random_initial_state_is_balanced_and_seeded():
     (dict(seed=-1), "seed"),
     (dict(record_every=3, n_sweeps=10), "multiple"),
     (dict(initial="hot"), "initial"),
+    (dict(temperatures=True), "temperatures = True"),
+    (dict(temperatures=2 + 1j), "temperatures = (2+1j)"),
+    (dict(field=np.ones(3)), "field = array("),
+    (dict(n_sweeps=0), "n_sweeps = 0"),
+    (dict(L=10**6), "at most 46340"),
 ])
 def test_bad_parameters_name_the_problem(kw, words):
     args = dict(L=8, temperatures=2.0, n_sweeps=10)
