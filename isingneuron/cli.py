@@ -38,6 +38,14 @@ _EXAMPLES = {
     "status": ("points done / total, failures and the stored config of a file",
                "Reads an output file (read only).",
                "examples:\n  isingneuron status output/activation.h5"),
+    "verify": ("read every dataset of a file and report the damaged points",
+               "Checksums (Fletcher-32) and metadata of every point are checked; the file\n"
+               "is only read. Exit 0: intact; 1: damaged points (named); 2: unreadable.",
+               "examples:\n  isingneuron verify output/activation.h5"),
+    "salvage": ("copy every intact point of a file to a new file",
+                "Damaged points are left out (and named); FILE is only read, NEW must not\n"
+                "exist. Run on NEW to recompute what was lost.",
+                "examples:\n  isingneuron salvage output/activation.h5 output/activation-ok.h5"),
     "plot": ("PNG of T(t) and m(t) for each point of a file",
              "Writes <file stem>_<point>.png next to the file (or in --out).",
              "examples:\n  isingneuron plot output/quench.h5\n"
@@ -110,9 +118,12 @@ def _parser():
         c.add_argument("--no-progress", action="store_true",
                        help="no progress bar; one line per finished point instead")
         c.set_defaults(func=_cmd_sweep if name == "sweep" else _cmd_run)
-    for name in ("status", "plot"):
+    for name in ("status", "plot", "verify", "salvage"):
         cmds[name].add_argument("file", metavar="FILE", help="isingneuron HDF5 output file")
     cmds["status"].set_defaults(func=_cmd_status)
+    cmds["verify"].set_defaults(func=_cmd_verify)
+    cmds["salvage"].add_argument("new", metavar="NEW", help="the new file (must not exist)")
+    cmds["salvage"].set_defaults(func=_cmd_salvage)
     cmds["plot"].add_argument("--out", metavar="DIR",
                               help="folder for the PNGs (default: next to FILE)")
     cmds["plot"].set_defaults(func=_cmd_plot)
@@ -176,14 +187,48 @@ def _cmd_status(args):
     print(f"created:  {st['created']} by isingneuron {st['package_version']}"
           + (f" (git {st['git_commit'][:12]})" if st.get("git_commit") else ""))
     print(f"points:   {st['done']}/{total} done, {st['failed']} failed, "
-          f"{st['incomplete']} incomplete, {max(0, total - st['n_points'])} not started")
+          f"{st['incomplete']} incomplete, {st['damaged']} damaged, "
+          f"{max(0, total - st['n_points'])} not started")
     for pid, err in st["errors"].items():
         print(f"  failed {pid}: {err}")
+    for pid, what in st["damaged_points"].items():
+        print(f"  damaged {pid}: {what}")
+    if st["damaged_points"]:
+        print(f"  (`{PROG} salvage {args.file} NEW` copies the intact points to NEW)")
+    if st["writer"]:
+        print(f"writer:   {st['writer']} is writing this file now")
+        for pid, prog in st["running"].items():
+            print(f"  running {pid}: {prog['n_records']} records, t = {prog['t']} sweeps")
     if st["config"]:
         print("config:")
         print("\n".join("  " + line for line in st["config"].rstrip().splitlines()))
     else:
         print("config:   none stored")
+    return 0
+
+
+def _cmd_verify(args):
+    from .recorder import verify_file
+
+    report = verify_file(args.file)
+    for pid in report["damaged"]:
+        print(f"damaged {pid}: {report['points'][pid][len('damaged: '):]}")
+    n = len(report["points"])
+    if report["ok"]:
+        print(f"{report['path']}: {n} point{'s' * (n != 1)}, all intact")
+        return 0
+    print(f"{report['path']}: {len(report['damaged'])} of {n} points damaged; "
+          f"`{PROG} salvage {args.file} NEW` copies the intact ones to NEW")
+    return 1
+
+
+def _cmd_salvage(args):
+    from .recorder import salvage_file
+
+    res = salvage_file(args.file, args.new)
+    print(f"copied {len(res['copied'])} intact point{'s' * (len(res['copied']) != 1)} to "
+          f"{res['new_path']}" + (f"; left out {len(res['damaged'])} damaged: "
+                                  f"{', '.join(res['damaged'])}" if res["damaged"] else ""))
     return 0
 
 

@@ -5,6 +5,7 @@ import hashlib
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import h5py
@@ -14,7 +15,7 @@ import yaml
 from isingneuron import bench
 from isingneuron.cli import main
 from isingneuron.config import parse_config, stored_text
-from isingneuron.recorder import Recorder, file_status
+from isingneuron.recorder import Recorder, file_status, read_point
 
 ENTRY = Path(sys.executable).with_name("isingneuron")
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
@@ -258,6 +259,45 @@ CASES = [
 ]
 
 
+def _flip_a_bit(path):
+    """Flip one bit in the middle of the first chunk of every point's m."""
+    with h5py.File(path, "r") as f:
+        infos = [f[f"points/{n}/m"].id.get_chunk_info(0) for n in f["points"]]
+    with open(path, "r+b") as fh:
+        for info in infos:
+            fh.seek(info.byte_offset + info.size // 2)
+            b = fh.read(1)
+            fh.seek(-1, 1)
+            fh.write(bytes([b[0] ^ 0x10]))
+
+
+def damaged_output(tmp):
+    """A complete output of the BASE config, then one flipped bit in its point's m."""
+    assert main(["run", str(config(tmp)), "--no-progress"]) == 0
+    _flip_a_bit(tmp / "out.h5")
+
+
+def complete_output(tmp):
+    assert main(["run", str(config(tmp)), "--no-progress"]) == 0
+
+
+CASES += [
+    ("output-damaged-resume", run_args(), damaged_output,
+     ["out.h5", "damaged (m:", "nothing was run", "salvage"]),
+    ("plot-damaged", lambda tmp: ["plot", str(tmp / "out.h5")], damaged_output,
+     ["out.h5", "is damaged (m:"]),
+    ("salvage-new-exists", lambda tmp: ["salvage", str(tmp / "out.h5"), str(tmp / "c.yaml")],
+     complete_output, ["c.yaml", "exists"]),
+    ("salvage-folder-missing", lambda tmp: ["salvage", str(tmp / "out.h5"),
+                                            str(tmp / "nowhere" / "new.h5")],
+     complete_output, ["nowhere", "does not exist"]),
+    ("verify-missing-file", lambda tmp: ["verify", str(tmp / "none.h5")], None,
+     ["none.h5", "no such file"]),
+    ("verify-not-hdf5", lambda tmp: ["verify", str(tmp / "out.h5")], not_hdf5_file,
+     ["out.h5", "not an HDF5 file"]),
+]
+
+
 def snapshot(folder):
     return {p.relative_to(folder): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(folder.rglob("*")) if p.is_file()}
@@ -319,7 +359,7 @@ def test_entry_point_exits_2_without_traceback(tmp_path, case):
 
 
 @pytest.mark.parametrize("command", [[], ["run"], ["sweep"], ["status"], ["plot"], ["bench"],
-                                     ["info"]])
+                                     ["info"], ["verify"], ["salvage"]])
 def test_help_everywhere_with_examples(capsys, command):
     assert main([*command, "--help"]) == 0
     out = capsys.readouterr().out
@@ -379,3 +419,60 @@ def test_info_and_a_tiny_benchmark(capsys):
                               out=lines.append)
     assert res["rows"] and all(r["flips_per_ns"] > 0 and r["L"] == 8 for r in res["rows"])
     assert lines[0].startswith("isingneuron engine benchmark")
+
+
+def test_verify_status_salvage_then_resume_recomputes_only_the_damaged_point(tmp_path,
+                                                                             capsys):
+    cfg = config(tmp_path, sweep_grid({"protocol.depth": [1.0, 1.5, 2.5]}))
+    assert main(["run", str(cfg), "--no-progress"]) == 0
+    clean = {n: read_point(tmp_path / "out.h5", n).m.tobytes()
+             for n in file_status(tmp_path / "out.h5")["points"]}
+    with h5py.File(tmp_path / "out.h5", "r") as f:
+        victim = sorted(f["points"])[1]
+        info = f[f"points/{victim}/m"].id.get_chunk_info(0)
+    with open(tmp_path / "out.h5", "r+b") as fh:
+        fh.seek(info.byte_offset + info.size // 2)
+        b = fh.read(1)
+        fh.seek(-1, 1)
+        fh.write(bytes([b[0] ^ 0x01]))
+    capsys.readouterr()
+    assert main(["verify", str(tmp_path / "out.h5")]) == 1
+    out = capsys.readouterr().out
+    assert f"damaged {victim}: m:" in out and "1 of 3 points damaged" in out
+    assert main(["status", str(tmp_path / "out.h5")]) == 0
+    out = capsys.readouterr().out
+    assert "2/3 done" in out and "1 damaged" in out and f"damaged {victim}" in out
+    assert main(["salvage", str(tmp_path / "out.h5"), str(tmp_path / "ok.h5")]) == 0
+    assert f"copied 2 intact points to {tmp_path / 'ok.h5'}; left out 1 damaged: {victim}" \
+        in capsys.readouterr().out
+    assert main(["verify", str(tmp_path / "ok.h5")]) == 0
+    assert main(["run", str(cfg), "--no-progress", "--output", str(tmp_path / "ok.h5")]) == 0
+    assert "3 points, 2 already complete" in capsys.readouterr().out
+    again = {n: read_point(tmp_path / "ok.h5", n).m.tobytes()
+             for n in file_status(tmp_path / "ok.h5")["points"]}
+    assert again == clean                          # the lost point recomputed bit for bit
+
+
+def test_a_second_run_on_the_same_output_names_the_writer(tmp_path):
+    heavy = {**BASE, "lattice": {"L": 96, "boundary": "plus"}, "replicas": 8, "sweeps": 40000}
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump({**heavy, "output": str(tmp_path / "out.h5")}))
+    first = subprocess.Popen([str(ENTRY), "run", str(path), "--no-progress"],
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert first.stdout.readline().startswith("t: 1 point")
+        for _ in range(100):                       # the recorder opens just after
+            if (tmp_path / "out.h5.journal" / "lock").exists():
+                break
+            time.sleep(0.05)
+        res = subprocess.run([str(ENTRY), "run", str(path), "--no-progress"],
+                             capture_output=True, text=True)
+        assert res.returncode == 2
+        line = res.stderr.strip().splitlines()
+        assert len(line) == 1 and f"another isingneuron process (pid {first.pid} on" in line[0]
+        st = subprocess.run([str(ENTRY), "status", str(tmp_path / "out.h5")],
+                            capture_output=True, text=True)
+        assert st.returncode == 0 and f"writer:   pid {first.pid} on" in st.stdout
+    finally:
+        first.kill()
+        first.wait()
