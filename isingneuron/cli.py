@@ -198,7 +198,9 @@ def _cmd_status(args):
     if st["writer"]:
         print(f"writer:   {st['writer']} is writing this file now")
         for pid, prog in st["running"].items():
-            print(f"  running {pid}: {prog['n_records']} records, t = {prog['t']} sweeps")
+            of = f"/{prog['n_sweeps']}" if "n_sweeps" in prog else ""
+            who = f" (worker pid {prog['pid']})" if "pid" in prog else ""
+            print(f"  running {pid}: {prog.get('t')}{of} sweeps done{who}")
     if st["config"]:
         print("config:")
         print("\n".join("  " + line for line in st["config"].rstrip().splitlines()))

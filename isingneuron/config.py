@@ -114,6 +114,7 @@ from .schedules import Population, Schedule, ScheduleError
 from .simulation import chunk_sweeps
 
 __all__ = ["ConfigError", "Config", "Point", "load_config", "parse_config", "stored_text",
+           "validate_config",
            "config_diff", "dask_address_problem", "MAX_POINTS", "MAX_CONFIG_BYTES",
            "MAX_YAML_NODES", "MAX_YAML_DEPTH"]
 
@@ -674,7 +675,14 @@ def _format(exc: ValidationError, prefix="") -> str:
     return prefix + _describe(errs[0])
 
 
-def _validate(data, prefix="") -> Config:
+def validate_config(data, prefix="") -> Config:
+    """Validate a config dict (e.g. a point's, sent to a worker).
+
+    Raises
+    ------
+    ConfigError
+        One line naming the first problem.
+    """
     try:
         return Config.model_validate(data)
     except ValidationError as exc:
@@ -804,7 +812,7 @@ def _expand(config: Config) -> list[Point]:
             for k, v in raw.items():
                 _set(data, k, v)
             label = " ".join(f"{k}={_short(v)}" for k, v in raw.items())
-            cfg = _validate(data, prefix=f"sweep point {label}: ")
+            cfg = validate_config(data, prefix=f"sweep point {label}: ")
             canon = cfg.model_dump(mode="json")
             point = Point({k: _get(canon, k) for k in keys}, cfg)
             if point.id in seen:
@@ -973,7 +981,7 @@ def parse_config(text: str, source: str = "<config>", *, output=None) -> Config:
         raise ConfigError(f"{source}: key {_r(bad[0])} must be a string")
     if output is not None:
         data["output"] = str(output)
-    config = _validate(data)
+    config = validate_config(data)
     config.points()
     return config
 

@@ -93,7 +93,7 @@ from .traces import Traces
 
 __all__ = ["FORMAT", "SCHEMA_VERSION", "RecorderError", "Recorder", "PointWriter", "read_point",
            "point_info", "list_points", "file_status", "read_config_text", "verify_file",
-           "salvage_file", "journal_path"]
+           "salvage_file", "journal_path", "progress_path"]
 
 FORMAT = "isingneuron"
 SCHEMA_VERSION = 1
@@ -273,6 +273,16 @@ def journal_path(path) -> Path:
     """The journal folder of ``path``: ``<path>.journal`` (see the module docstring)."""
     p = Path(path)
     return p.with_name(p.name + ".journal")
+
+
+def progress_path(path, name) -> Path:
+    """Where the progress of point ``name`` of file ``path`` is kept while it runs.
+
+    A small JSON file in the journal (``{"name", "t", ...}``), written by the
+    point's writer or by the worker computing it; :func:`file_status` reports
+    it under ``running`` while a writer holds the file.
+    """
+    return journal_path(path) / (_key(name) + _PROGRESS)
 
 
 def _key(name: str) -> str:
@@ -994,7 +1004,9 @@ def file_status(path) -> dict:
         (name -> "done" / "incomplete" / "failed" / "damaged": attributes that
         cannot be read; :func:`verify_file` also checks the data), ``writer`` ("pid N on
         HOST" of a process writing the file now, or None) and ``running``
-        (name -> {"n_records", "t"} of points being written now).
+        (name -> how far a point being written or computed now has got: ``t``
+        (sweeps done), with ``n_records`` from the writer or ``n_sweeps`` and
+        ``pid`` from a sweep's worker).
     """
     with _View(path) as v:
         state = {name: v.state(name) for name in v.names()}
@@ -1011,9 +1023,8 @@ def file_status(path) -> dict:
             for p in sorted(v.jdir.glob("*" + _PROGRESS)):
                 try:
                     prog = json.loads(p.read_text())
-                    out["running"][prog["name"]] = {"n_records": int(prog["n_records"]),
-                                                    "t": prog["t"]}
-                except (OSError, ValueError, KeyError, TypeError):
+                    out["running"][prog.pop("name")] = prog
+                except (OSError, ValueError, KeyError, TypeError, AttributeError):
                     continue
         return out
 

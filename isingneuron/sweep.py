@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import hashlib
+import json
 import math
 import multiprocessing
 import os
@@ -49,7 +50,8 @@ from pathlib import Path
 import numpy as np
 
 from .engine import CheckerboardMetropolisWarning
-from .config import Config, ConfigError, Point, config_diff, parse_config, stored_text
+from .config import (Config, ConfigError, Point, config_diff, parse_config, stored_text,
+                     validate_config)
 from .recorder import (Recorder, file_status, point_info, read_config_text, read_point,
                        verify_file)
 from .simulation import Simulation
@@ -80,7 +82,40 @@ def point_seed(seed: int, point_id: str) -> int:
     return int.from_bytes(digest[:8], "little") >> 1
 
 
-def run_point(config: dict, seed: int, threads: int | None = None) -> tuple[Traces, float]:
+class _ProgressFile:
+    """A Simulation writer that keeps ``<journal>/<key>.progress.json`` up to date.
+
+    Lets ``isingneuron status`` show how far a point running in a worker has
+    got. Best effort: any file-system error turns it off (e.g. a Dask worker
+    on a machine without the output's folder).
+    """
+
+    def __init__(self, output, name, n_sweeps):
+        from .recorder import progress_path
+        self.path = progress_path(output, name)
+        self.name, self.n_sweeps = name, int(n_sweeps)
+        self.ok = self.path.parent.is_dir()
+
+    def append(self, traces):
+        if not self.ok or not len(traces.t):
+            return
+        try:
+            tmp = self.path.with_name(self.path.name + f".{os.getpid()}.tmp")
+            tmp.write_text(json.dumps({"name": self.name, "t": int(traces.t[-1]),
+                                       "n_sweeps": self.n_sweeps, "pid": os.getpid()}))
+            os.replace(tmp, self.path)
+        except OSError:
+            self.ok = False
+
+    def finalise(self, spins=None):
+        try:
+            self.path.unlink()
+        except OSError:
+            pass
+
+
+def run_point(config: dict, seed: int, threads: int | None = None,
+              name: str | None = None) -> tuple[Traces, float]:
     """Run one point; the work a worker does.
 
     Parameters
@@ -92,6 +127,9 @@ def run_point(config: dict, seed: int, threads: int | None = None) -> tuple[Trac
         The point's seed.
     threads : int, optional
         Numba threads to use (results do not depend on it).
+    name : str, optional
+        The point's id: when given, its progress (sweeps done) is kept in the
+        output's journal for ``isingneuron status`` while it runs.
 
     Returns
     -------
@@ -102,15 +140,20 @@ def run_point(config: dict, seed: int, threads: int | None = None) -> tuple[Trac
     if threads:
         import numba
         numba.set_num_threads(max(1, min(int(threads), numba.config.NUMBA_NUM_THREADS)))
-    cfg = Config.model_validate(config)
+    cfg = validate_config(config)     # one-line ConfigError (e.g. no longer fits in memory)
     with warnings.catch_warnings():   # the command line warns once, before the run
         warnings.simplefilter("ignore", CheckerboardMetropolisWarning)
         sim = Simulation(cfg.lattice.L, cfg.schedule, dynamics=cfg.dynamics, update=cfg.update,
                          replicas=cfg.replicas, boundary=cfg.lattice.boundary,
                          field=cfg.lattice.field, seed=seed, initial=cfg.initial,
                          record_every=cfg.record_every, snapshot_every=cfg.snapshot_every)
+    progress = sim.attach(_ProgressFile(cfg.output, name, cfg.sweeps)) if name else None
     t0 = time.perf_counter()
-    traces = sim.run(cfg.sweeps)
+    try:
+        traces = sim.run(cfg.sweeps)
+    finally:
+        if progress is not None:
+            progress.finalise()
     return traces, time.perf_counter() - t0
 
 
@@ -122,7 +165,7 @@ class Task:
 
     @property
     def args(self):
-        return self.point.config.model_dump(mode="json"), self.seed
+        return self.point.config.model_dump(mode="json"), self.seed, None, self.point.id
 
     @property
     def flips(self) -> int:

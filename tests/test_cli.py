@@ -473,6 +473,13 @@ def test_a_second_run_on_the_same_output_names_the_writer(tmp_path):
         st = subprocess.run([str(ENTRY), "status", str(tmp_path / "out.h5")],
                             capture_output=True, text=True)
         assert st.returncode == 0 and f"writer:   pid {first.pid} on" in st.stdout
+        for _ in range(100):                       # the point's progress, in sweeps
+            st = subprocess.run([str(ENTRY), "status", str(tmp_path / "out.h5")],
+                                capture_output=True, text=True)
+            if "sweeps done" in st.stdout:
+                break
+            time.sleep(0.1)
+        assert "/40000 sweeps done" in st.stdout, st.stdout
     finally:
         first.kill()
         first.wait()

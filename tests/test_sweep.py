@@ -102,12 +102,12 @@ def counting(monkeypatch, fail_ids=()):
     """Replace run_point (in-process path) by a wrapper that counts and can fail."""
     calls = []
 
-    def wrapper(config, seed, threads=None):
+    def wrapper(config, seed, threads=None, name=None):
         calls.append(config)
         depth = config["protocol"]["depth"]
         if (depth, config["dynamics"]) in fail_ids:
             raise RuntimeError(f"injected failure at depth {depth}")
-        return REAL_RUN_POINT(config, seed, threads)
+        return REAL_RUN_POINT(config, seed, threads, name)
     monkeypatch.setattr(sweep, "run_point", wrapper)
     return calls
 
@@ -255,9 +255,9 @@ def test_worker_processes_exit_when_the_run_is_killed(tmp_path):
 def test_heartbeat_lines_while_a_long_point_runs(tmp_path, monkeypatch):
     cfg = load_config(write_config(tmp_path / "c.yaml", SWEEP, tmp_path / "out.h5"))
 
-    def slow(config, seed, threads=None):
+    def slow(config, seed, threads=None, name=None):
         time.sleep(0.4)
-        return REAL_RUN_POINT(config, seed, threads)
+        return REAL_RUN_POINT(config, seed, threads, name)
     monkeypatch.setattr(sweep, "run_point", slow)
     lines = []
     plan = sweep.make_plan(cfg)
