@@ -28,10 +28,14 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
-from scipy import integrate, optimize, special, stats
 
 from . import exact
+from ._lazy import lazy_import
 from .meanfield import TC_MEANFIELD, magnetisation as _mf_magnetisation
+
+integrate = lazy_import("scipy.integrate")
+optimize = lazy_import("scipy.optimize")
+special = lazy_import("scipy.special")
 
 __all__ = [
     "FitResult",
@@ -317,7 +321,7 @@ def _least_squares(func, names, x, y, sigma, p0, model, bounds=(-np.inf, np.inf)
         resid = resid / sigma
     chi2 = float(np.sum(resid ** 2))
     dof = int(x.size - len(names))
-    pvalue = float(stats.chi2.sf(chi2, dof)) if sigma is not None else None
+    pvalue = float(special.chdtrc(dof, chi2)) if sigma is not None else None
     err = np.sqrt(np.diag(pcov))
     return FitResult(params={n: float(v) for n, v in zip(names, popt)},
                      errors={n: float(e) for n, e in zip(names, err)},

@@ -22,7 +22,10 @@ first-kind integral is evaluated as ``scipy.special.ellipkm1(k''**2)``, and
 from __future__ import annotations
 
 import numpy as np
-from scipy import special
+
+from ._lazy import lazy_import
+
+special = lazy_import("scipy.special")
 
 __all__ = [
     "ONSAGER_TC",

@@ -24,7 +24,11 @@ from __future__ import annotations
 from typing import Callable
 
 import numpy as np
-from scipy import integrate, optimize
+
+from ._lazy import lazy_import
+
+integrate = lazy_import("scipy.integrate")
+optimize = lazy_import("scipy.optimize")
 
 __all__ = [
     "TC_MEANFIELD",

@@ -35,8 +35,11 @@ from dataclasses import dataclass
 from typing import Callable, NamedTuple
 
 import numpy as np
-from scipy import fft as _fft
-from scipy import stats as _sps
+
+from ._lazy import lazy_import
+
+_fft = lazy_import("scipy.fft")
+_special = lazy_import("scipy.special")
 
 __all__ = [
     "ShortSeriesWarning",
@@ -321,7 +324,7 @@ def binning_analysis(x, confidence: float = 0.99, min_blocks: int = 16,
     terms = counts * r1 ** 2
     M = np.cumsum(terms[::-1])[::-1]
     dof = np.arange(len(terms), 0, -1)
-    passed = np.flatnonzero(M < _sps.chi2.ppf(confidence, dof))
+    passed = np.flatnonzero(M < _special.chdtri(dof, 1.0 - confidence))
     level = int(passed[0]) if passed.size else len(terms) - 1
     blk_err = float(errs[level]) * math.sqrt(1.0 + 2.0 * max(float(r1[level]), 0.0))
 

@@ -321,3 +321,12 @@ def test_jackknife_vectorized_matches_loop_and_drops_leading_remainder():
 def test_bad_parameters_raise_value_error(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_import_isingneuron_does_not_import_scipy():
+    """scipy is imported lazily, by the first function that needs it (import time)."""
+    import subprocess
+    import sys
+    code = "import sys, isingneuron; print(sorted(m for m in sys.modules if m.startswith('scipy')))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
