@@ -148,6 +148,10 @@ def _cmd_run(args, need_sweep=False):
            for p in plan.points):
         from .engine import CHECKERBOARD_METROPOLIS_MESSAGE
         print(f"{PROG}: warning: {CHECKERBOARD_METROPOLIS_MESSAGE}", file=sys.stderr)
+    from .kernels import uncached
+    if plan.pending and uncached({p.config.update for p in plan.points}):
+        print(f"{PROG}: compiling the engine's kernels (first run after an install or an "
+              "upgrade, about 20-60 s; cached afterwards)", file=sys.stderr, flush=True)
     name = config.name or Path(args.config).stem
     n, todo = len(plan.points), len(plan.pending)
     print(f"{name}: {n} point{'s' * (n != 1)}, {len(plan.done)} already complete in {plan.path}"

@@ -702,3 +702,34 @@ def checkerboard_blocks(bp, temps, h, dynamics, plus, seed, sweep0,
                 q = (s + 1) // record_every - 1
                 for w in range(min(W, R - g * W)):
                     _store(g * W + w, q, M[w], B[w], h, N, m_out, e_out)
+
+
+# ---------------------------------------------------------------- compilation
+#: The kernel each update order mostly runs (the checkerboard also has row- and
+#: block-parallel variants, picked at run time).
+KERNELS_OF = {"random_sequential": ("random_sequential_replicas",),
+              "checkerboard": ("checkerboard_replicas",),
+              None: ("wolff_replicas",)}
+
+
+def uncached(update_orders) -> list[str]:
+    """Names of the kernels of ``update_orders`` that have no up-to-date on-disk cache.
+
+    Those will be compiled on their first call (tens of seconds), which a
+    command line can announce. A kernel counts as cached when Numba's index file
+    exists and is newer than this module's source; anything unexpected counts
+    as uncached.
+    """
+    import os
+    src = os.path.getmtime(__file__)
+    out = []
+    for order in update_orders:
+        for name in KERNELS_OF.get(order, ()):
+            try:
+                index = globals()[name]._cache._cache_file._index_path
+                fresh = os.path.getmtime(index) >= src
+            except (AttributeError, KeyError, OSError):
+                fresh = False
+            if not fresh:
+                out.append(name)
+    return out

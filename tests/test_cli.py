@@ -483,3 +483,16 @@ def test_a_second_run_on_the_same_output_names_the_writer(tmp_path):
     finally:
         first.kill()
         first.wait()
+
+
+def test_uncached_kernels_are_detected_for_the_first_run_message(tmp_path):
+    code = ("from isingneuron.kernels import uncached; "
+            "print(uncached(['random_sequential', 'checkerboard', None]))")
+    cold = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)})
+    assert cold.stdout.strip() == ("['random_sequential_replicas', 'checkerboard_replicas', "
+                                   "'wolff_replicas']"), cold.stderr
+    from isingneuron import kernels
+    from isingneuron.engine import simulate
+    simulate(4, 2.0, 1, replicas=1)                 # compiled (or loaded) and cached here
+    assert "random_sequential_replicas" not in kernels.uncached(["random_sequential"])
