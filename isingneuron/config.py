@@ -402,14 +402,7 @@ def _check_resources(cfg):
         chunk=chunk_sweeps(L * L, R, cfg.record_every, cfg.snapshot_every, n), keep=True,
         dynamics=cfg.dynamics, update=cfg.update, initial=cfg.initial, state_replicas=G,
         population=getattr(cfg.protocol, "kind", None) == "population")
-    if not fits:
-        avail = resources.available_memory()
-        more = (f"; this point would also need {resources.format_bytes(est.total)} of memory, "
-                f"this machine has {resources.format_bytes(avail)} available"
-                if avail is not None and est.total > avail else "")
-        raise resources.ResourceError(
-            f"lattice.L = {L}: at most {resources.MAX_L} (the kernels index the L**2 sites "
-            f"with int32, so L**2 must be < 2**31){more}")
+    resources.check_L("lattice.L", L, est)
     what = (f"lattice.L = {L} with replicas = {R}, sweeps = {n}, record_every = "
             f"{cfg.record_every}" + (f", snapshot_every = {cfg.snapshot_every}"
                                      if cfg.snapshot_every else ""))

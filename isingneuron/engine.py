@@ -351,14 +351,7 @@ def check_memory(where, L, replicas, n_sweeps=0, record_every=1, *, dynamics="me
     for k, v in (extra or {}).items():
         est.parts[k] = v
         est.total += v
-    if L > resources.MAX_L:
-        avail = resources.available_memory()
-        more = (f"; it would also need {resources.format_bytes(est.total)} of memory, this "
-                f"machine has {resources.format_bytes(avail)} available"
-                if avail is not None and est.total > avail else "")
-        raise resources.ResourceError(
-            f"{where}: L = {L}: at most {resources.MAX_L} (the kernels index the L**2 sites "
-            f"with int32, so L**2 must be < 2**31){more}")
+    resources.check_L(f"{where}: L", L, est)
     what = f"{where}: L = {L} with {_plural(replicas, 'replica')}"
     if n_sweeps:
         what += f" and {sweeps_name} = {n_sweeps}"

@@ -311,8 +311,20 @@ def check(what, est: Estimate, available=None, hint=None):
                         + (f": {hint}" if hint else ""))
 
 
-def check_L(name, L):
-    """Refuse a linear size whose L**2 sites do not fit the kernels' int32 indices."""
-    if L > MAX_L:
-        raise ResourceError(f"{name} = {L}: at most {MAX_L} (the kernels index the L**2 "
-                            "sites with int32, so L**2 must be < 2**31)")
+def check_L(name, L, est: Estimate | None = None):
+    """Refuse a linear size whose L**2 sites do not fit the kernels' int32 indices.
+
+    ``name`` is how the caller calls L (e.g. ``"lattice.L"``); with ``est``
+    the message also says how much memory the plan would need, when that is
+    more than there is.
+    """
+    if L <= MAX_L:
+        return
+    more = ""
+    if est is not None:
+        avail = available_memory()
+        if avail is not None and est.total > avail:
+            more = (f"; it would also need {format_bytes(est.total)} of memory, this machine "
+                    f"has {format_bytes(avail)} available")
+    raise ResourceError(f"{name} = {L}: at most {MAX_L} (the kernels index the L**2 sites with "
+                        f"int32, so L**2 must be < 2**31){more}")
