@@ -1,6 +1,6 @@
 # Two commands do all the set-up on a fresh machine:
 #   make run    -- creates .venv, installs isingneuron, runs the main job
-#   make test   -- creates .venv, installs isingneuron[dev,distributed], runs the tests
+#   make test   -- creates .venv, installs isingneuron[dev,distributed,paper], runs the tests
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev,distributed]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,distributed,paper]"
 	touch $(STAMP)
 
 run: $(STAMP)
