@@ -54,6 +54,10 @@ _EXAMPLES = {
               "Timings are machine-dependent and only reported.",
               "examples:\n  isingneuron bench --quick\n  isingneuron bench --json bench.json"),
     "info": ("versions, threads and the Numba cache folder", "", "examples:\n  isingneuron info"),
+    "config": ("the reference of every config key (generated from the schema)",
+               "Prints docs/config.md: key, type, allowed values, default and meaning.",
+               "examples:\n  isingneuron config --schema\n"
+               "  isingneuron config --check configs/activation.yaml"),
 }
 
 
@@ -131,6 +135,11 @@ def _parser():
     cmds["bench"].add_argument("--json", metavar="PATH", help="also write the results as JSON")
     cmds["bench"].set_defaults(func=_cmd_bench)
     cmds["info"].set_defaults(func=_cmd_info)
+    what = cmds["config"].add_mutually_exclusive_group(required=True)
+    what.add_argument("--schema", action="store_true", help="print the config reference")
+    what.add_argument("--check", metavar="CONFIG",
+                      help="validate CONFIG and list its points (runs nothing)")
+    cmds["config"].set_defaults(func=_cmd_config)
     return p
 
 
@@ -210,6 +219,21 @@ def _cmd_status(args):
         print("\n".join("  " + line for line in st["config"].rstrip().splitlines()))
     else:
         print("config:   none stored")
+    return 0
+
+
+def _cmd_config(args):
+    if args.schema:
+        from .config_doc import config_reference
+        print(config_reference())
+        return 0
+    from .config import load_config
+    config = load_config(args.check)
+    points = config.points()
+    print(f"{args.check}: valid, {len(points)} point{'s' * (len(points) != 1)}, "
+          f"output {config.output}")
+    for p in points:
+        print(f"  {p.id}  {p.label}")
     return 0
 
 
@@ -310,6 +334,10 @@ def main(argv=None) -> int:
         message = " ".join(str(exc).split())          # one line, whatever the source
         print(f"{PROG}: error: {message}", file=sys.stderr)
         return 2
+    except BrokenPipeError:                  # e.g. `isingneuron config --schema | head`
+        import os
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted; complete points are kept, rerun to resume", file=sys.stderr)
         return 130

@@ -149,53 +149,65 @@ class _Spec(BaseModel):
 
 class LatticeSpec(_Spec):
     """The membrane: L x L channels, its border and the field."""
-    L: Annotated[int, Field(ge=2, description="linear size (channels per side)")]
-    boundary: Literal["periodic", "plus"] = "periodic"
-    field: float = 0.0
+    L: Annotated[int, Field(ge=2, description="linear size: ion channels per side (N = L^2 "
+                                              "spins)")]
+    boundary: Literal["periodic", "plus"] = Field(
+        "periodic", description="periodic, or plus: a fixed +1 border (the membrane fires to "
+                                "m = +1)")
+    field: float = Field(0.0, description="uniform field h, J")
 
 
 # Protocol parameters are typed Any: the schedule constructor validates them
 # (and names the parameter), pydantic checks the keys.
+_UNITS = Field("J", description="J, or Tc: every temperature and rate of the protocol in "
+                                 "units of Onsager's Tc = 2.269 J")
+
+
 class ConstantSpec(_Spec):
+    """A constant bath temperature."""
     kind: Literal["constant"]
-    T: Any
-    units: Any = "J"
+    T: Any = Field(description="bath temperature")
+    units: Any = _UNITS
 
 
 class QuenchSpec(_Spec):
+    """One synaptic input: T drops by depth at sweep at, then rises at rate back to bath."""
     kind: Literal["quench"]
-    bath: Any
-    depth: Any
-    at: Any
-    rate: Any
-    units: Any = "J"
+    bath: Any = Field(description="resting bath temperature")
+    depth: Any = Field(description="quench depth Q, 0 <= Q < bath")
+    at: Any = Field(description="sweep of the quench")
+    rate: Any = Field(description="reheating rate, temperature per sweep (> 0)")
+    units: Any = _UNITS
 
 
 class QuenchTrainSpec(_Spec):
+    """A train of quenches (inputs) on one membrane."""
     kind: Literal["quench_train"]
-    bath: Any
-    depths: Any
-    rate: Any
-    times: Any = None
-    period: Any = None
-    at: Any = None
-    units: Any = "J"
+    bath: Any = Field(description="resting bath temperature")
+    depths: Any = Field(description="one depth, or a list: one per quench")
+    rate: Any = Field(description="reheating rate, temperature per sweep")
+    times: Any = Field(None, description="sweeps of the quenches (or give period)")
+    period: Any = Field(None, description="sweeps between quenches (with at, instead of times)")
+    at: Any = Field(None, description="sweep of the first quench (with period)")
+    units: Any = _UNITS
 
 
 class RampSpec(_Spec):
+    """A linear ramp of the bath temperature."""
     kind: Literal["ramp"]
-    start: Any
-    stop: Any
-    duration: Any
-    at: Any = 0.0
-    units: Any = "J"
+    start: Any = Field(description="temperature before and at the start of the ramp")
+    stop: Any = Field(description="temperature at the end of the ramp and after")
+    duration: Any = Field(description="sweeps the ramp lasts")
+    at: Any = Field(0.0, description="sweep the ramp starts")
+    units: Any = _UNITS
 
 
 class TableSpec(_Spec):
+    """A tabulated temperature, piecewise constant between the given sweeps."""
     kind: Literal["table"]
-    times: Any
-    temperatures: Any
-    units: Any = "J"
+    times: Any = Field(description="increasing sweeps, the first 0")
+    temperatures: Any = Field(description="the temperature from each time on")
+    units: Any = _UNITS
 
 
 MemberSpec = Annotated[Union[ConstantSpec, QuenchSpec, QuenchTrainSpec, RampSpec, TableSpec],
@@ -203,20 +215,24 @@ MemberSpec = Annotated[Union[ConstantSpec, QuenchSpec, QuenchTrainSpec, RampSpec
 
 
 class GaussianSpec(_Spec):
-    bath: Any
-    mean_depth: Any
-    sd_depth: Any
-    at: Any
-    rate: Any
-    n: Any = None
-    seed: Any = None
-    units: Any = "J"
+    """One quench per replica, depths drawn from a Gaussian (clipped to [0, bath))."""
+    bath: Any = Field(description="resting bath temperature")
+    mean_depth: Any = Field(description="mean quench depth")
+    sd_depth: Any = Field(description="standard deviation of the depths")
+    at: Any = Field(description="sweep of the quenches")
+    rate: Any = Field(description="reheating rate, temperature per sweep")
+    n: Any = Field(None, description="number of neurones (default: replicas)")
+    seed: Any = Field(None, description="seed of the depths (default: the config's seed)")
+    units: Any = _UNITS
 
 
 class PopulationSpec(_Spec):
+    """One schedule per replica (the neurones of a population)."""
     kind: Literal["population"]
-    gaussian_quenches: Optional[GaussianSpec] = None
-    schedules: Optional[list[MemberSpec]] = None
+    gaussian_quenches: Optional[GaussianSpec] = Field(
+        None, description="Gaussian quench depths (or give schedules)")
+    schedules: Optional[list[MemberSpec]] = Field(
+        None, description="a list of protocols, one per replica (any kind but population)")
 
 
 ProtocolSpec = Annotated[Union[ConstantSpec, QuenchSpec, QuenchTrainSpec, RampSpec, TableSpec,
@@ -225,10 +241,13 @@ ProtocolSpec = Annotated[Union[ConstantSpec, QuenchSpec, QuenchTrainSpec, RampSp
 
 class AnalysisSpec(_Spec):
     """Thresholds of the spike measures (summaries only)."""
-    theta: Annotated[float, Field(gt=0, le=1)] = 0.9
-    theta_on: Annotated[float, Field(gt=0, le=1)] = 0.9
-    theta_off: Annotated[float, Field(gt=0, le=1)] = 0.5
-    use_abs: bool = False
+    theta: Annotated[float, Field(gt=0, le=1, description="dwell time counts the sweeps with "
+                                                          "m >= theta")] = 0.9
+    theta_on: Annotated[float, Field(gt=0, le=1, description="a spike (hysteresis event) "
+                                                             "starts at m >= theta_on")] = 0.9
+    theta_off: Annotated[float, Field(gt=0, le=1, description="and ends at m < theta_off "
+                                                              "(<= theta_on)")] = 0.5
+    use_abs: bool = Field(False, description="analyse |m| instead of m")
 
     @model_validator(mode="after")
     def _hysteresis(self):
@@ -240,9 +259,12 @@ class AnalysisSpec(_Spec):
 
 class ExecutorSpec(_Spec):
     """Where sweep points run: local processes, or a Dask cluster."""
-    kind: Literal["local", "dask"] = "local"
-    workers: Optional[Annotated[int, Field(ge=1)]] = None
-    address: Optional[Annotated[str, Field(min_length=1)]] = None
+    kind: Literal["local", "dask"] = Field("local", description="local processes, or a Dask "
+                                                                "cluster")
+    workers: Optional[Annotated[int, Field(ge=1)]] = Field(
+        None, description="local worker processes (default: all cores; 1 runs in-process)")
+    address: Optional[Annotated[str, Field(min_length=1)]] = Field(
+        None, description="Dask scheduler address, e.g. tcp://10.0.0.1:8786")
 
     @model_validator(mode="before")
     @classmethod
@@ -266,27 +288,49 @@ class ExecutorSpec(_Spec):
 
 class SweepSpec(_Spec):
     """Parameters to vary: ``grid`` (product) and/or ``zip`` (lists advanced together)."""
-    grid: Optional[dict[str, Any]] = None
-    zip: Optional[dict[str, Any]] = None
+    grid: Optional[dict[str, Any]] = Field(
+        None, description="dotted key -> list, or {start, stop, num} (linspace) or "
+                          "{start, stop, step} (arange), stops included; their product")
+    zip: Optional[dict[str, Any]] = Field(
+        None, description="dotted key -> list or range; lists of equal length advanced "
+                          "together")
 
 
 class Config(_Spec):
     """A validated experiment (see the module docstring for the schema)."""
-    name: Optional[str] = None
-    lattice: LatticeSpec
-    dynamics: Literal["metropolis", "glauber", "wolff"] = "metropolis"
-    update: Optional[Literal["random_sequential", "checkerboard"]] = None
-    protocol: ProtocolSpec
-    replicas: Annotated[int, Field(ge=1)] = 1
-    sweeps: Annotated[int, Field(ge=1)]
-    record_every: Annotated[int, Field(ge=1)] = 1
-    snapshot_every: Optional[Annotated[int, Field(ge=1)]] = None
-    initial: Literal["random", "up", "down"] = "random"
-    seed: Annotated[int, Field(ge=0, lt=2**63)] = 0
-    analysis: AnalysisSpec = AnalysisSpec()
-    output: Annotated[str, Field(min_length=1)]
-    executor: ExecutorSpec = ExecutorSpec()
-    sweep: Optional[SweepSpec] = None
+    name: Optional[str] = Field(None, description="a label")
+    lattice: LatticeSpec = Field(description="the membrane")
+    dynamics: Literal["metropolis", "glauber", "wolff"] = Field(
+        "metropolis", description="single-spin Metropolis or Glauber (heat bath), or Wolff "
+                                  "clusters (equilibrium only: periodic, h = 0)")
+    update: Optional[Literal["random_sequential", "checkerboard"]] = Field(
+        None, description="update order: random_sequential (the default: physical kinetics) or "
+                          "checkerboard (even L, faster; with Metropolis an equilibrium "
+                          "sampler only, it warns); none for wolff")
+    protocol: ProtocolSpec = Field(description="the bath temperature over time: kind and its "
+                                               "parameters")
+    replicas: Annotated[int, Field(ge=1, description="independent replicas (trials, or the "
+                                                     "neurones of a population)")] = 1
+    sweeps: Annotated[int, Field(ge=1, description="sweeps to run (one attempted update per "
+                                                   "spin each); a multiple of record_every "
+                                                   "and snapshot_every")]
+    record_every: Annotated[int, Field(ge=1, description="sweeps between records of m, e "
+                                                         "and T")] = 1
+    snapshot_every: Optional[Annotated[int, Field(ge=1)]] = Field(
+        None, description="sweeps between lattice snapshots (none: no snapshots)")
+    initial: Literal["random", "up", "down"] = Field(
+        "random", description="initial spins: random (infinite temperature), all up or down")
+    seed: Annotated[int, Field(ge=0, lt=2**63, description="seed of every random number; "
+                                                           "sweep points derive theirs from "
+                                                           "it and their id")] = 0
+    analysis: AnalysisSpec = Field(AnalysisSpec(), description="thresholds of the summary "
+                                                               "(do not change the data)")
+    output: Annotated[str, Field(min_length=1, description="the HDF5 file; its folder must "
+                                                           "exist (relative: to the cwd)")]
+    executor: ExecutorSpec = Field(ExecutorSpec(), description="where points run (a bare "
+                                                               "string works: dask)")
+    sweep: Optional[SweepSpec] = Field(None, description="parameters to vary (dotted keys, "
+                                                         "e.g. protocol.depth, lattice.L)")
 
     _schedule: Schedule = PrivateAttr(None)
     _points: list = PrivateAttr(None)

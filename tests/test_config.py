@@ -202,3 +202,17 @@ def test_bad_update_orders_name_the_problem(changes, words):
     assert "\n" not in msg.strip()
     for w in words:
         assert w in msg, msg
+
+
+def test_config_reference_is_generated_and_docs_are_up_to_date():
+    from isingneuron.config import Config
+    from isingneuron.config_doc import config_reference
+    text = config_reference()
+    for key in Config.model_fields:                       # every top-level key documented
+        assert f"| `{key}` |" in text, key
+    for key in ("lattice.L", "protocol.depth", "protocol.gaussian_quenches.sd_depth",
+                "executor.address", "sweep.grid", "analysis.theta_off"):
+        assert f"| `{key}` |" in text, key
+    assert "| `update` | random_sequential \\| checkerboard or none |" in text
+    docs = Path(__file__).resolve().parents[1] / "docs" / "config.md"
+    assert docs.read_text() == text + "\n", "regenerate: isingneuron config --schema > docs/config.md"
