@@ -54,6 +54,14 @@ _EXAMPLES = {
               "Timings are machine-dependent and only reported.",
               "examples:\n  isingneuron bench --quick\n  isingneuron bench --json bench.json"),
     "info": ("versions, threads and the Numba cache folder", "", "examples:\n  isingneuron info"),
+    "paper": ("the paper's experiments (figures, tables, report.md), or `paper network`",
+              "Same as `python -m isingneuron.paper`; `isingneuron paper network OUTDIR` runs\n"
+              "the lattice-neurone digit classifier (python -m isingneuron.network).\n"
+              "`isingneuron paper OUTDIR --help` lists every option.",
+              "examples:\n  isingneuron paper output/paper\n"
+              "  isingneuron paper output/paper --quick --only activation population\n"
+              "  isingneuron paper output/paper --studies\n"
+              "  isingneuron paper network output/network --quick"),
     "config": ("the reference of every config key (generated from the schema)",
                "Prints docs/config.md: key, type, allowed values, default and meaning.",
                "examples:\n  isingneuron config --schema\n"
@@ -135,6 +143,10 @@ def _parser():
     cmds["bench"].add_argument("--json", metavar="PATH", help="also write the results as JSON")
     cmds["bench"].set_defaults(func=_cmd_bench)
     cmds["info"].set_defaults(func=_cmd_info)
+    cmds["paper"].add_argument("rest", nargs=argparse.REMAINDER, metavar="[network] OUTDIR ...",
+                               help="arguments of python -m isingneuron.paper (or, after "
+                                    "'network', of python -m isingneuron.network)")
+    cmds["paper"].set_defaults(func=_cmd_paper)
     what = cmds["config"].add_mutually_exclusive_group(required=True)
     what.add_argument("--schema", action="store_true", help="print the config reference")
     what.add_argument("--check", metavar="CONFIG",
@@ -220,6 +232,17 @@ def _cmd_status(args):
     else:
         print("config:   none stored")
     return 0
+
+
+def _cmd_paper(args):
+    rest = list(args.rest)
+    if not rest:
+        raise _UsageError("paper: OUTDIR is required (see `isingneuron paper --help`)")
+    if rest[0] == "network":
+        from .network.cli import main as network_main
+        return network_main(rest[1:])
+    from .paper.run import main as paper_main
+    return paper_main(rest)
 
 
 def _cmd_config(args):

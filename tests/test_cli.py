@@ -359,7 +359,7 @@ def test_entry_point_exits_2_without_traceback(tmp_path, case):
 
 
 @pytest.mark.parametrize("command", [[], ["run"], ["sweep"], ["status"], ["plot"], ["bench"],
-                                     ["info"], ["verify"], ["salvage"]])
+                                     ["info"], ["verify"], ["salvage"], ["paper"], ["config"]])
 def test_help_everywhere_with_examples(capsys, command):
     assert main([*command, "--help"]) == 0
     out = capsys.readouterr().out
@@ -496,3 +496,17 @@ def test_uncached_kernels_are_detected_for_the_first_run_message(tmp_path):
     from isingneuron.engine import simulate
     simulate(4, 2.0, 1, replicas=1)                 # compiled (or loaded) and cached here
     assert "random_sequential_replicas" not in kernels.uncached(["random_sequential"])
+
+
+def test_paper_subcommand_dispatches_to_the_paper_and_network_mains(monkeypatch, capsys):
+    import isingneuron.network.cli as network_cli
+    import isingneuron.paper.run as paper_run
+    seen = []
+    monkeypatch.setattr(paper_run, "main", lambda argv: seen.append(("paper", argv)) or 0)
+    monkeypatch.setattr(network_cli, "main", lambda argv: seen.append(("network", argv)) or 0)
+    assert main(["paper", "out", "--quick", "--only", "activation"]) == 0
+    assert main(["paper", "network", "net", "--quick"]) == 0
+    assert seen == [("paper", ["out", "--quick", "--only", "activation"]),
+                    ("network", ["net", "--quick"])]
+    assert main(["paper"]) == 2
+    assert "OUTDIR is required" in capsys.readouterr().err
