@@ -141,6 +141,9 @@ def _mix64_np(z):
     return z ^ (z >> np.uint64(31))
 
 
+_INITIAL_CHUNK = 1 << 16   # sites per vectorised step of the random start
+
+
 def initial_spins(L: int, replicas: int, initial="random", seed: int = 0) -> np.ndarray:
     """Initial lattice ``int8[replicas, L, L]``.
 
@@ -165,12 +168,21 @@ def initial_spins(L: int, replicas: int, initial="random", seed: int = 0) -> np.
             return -np.ones((replicas, L, L), np.int8)
         if initial == "random":
             g = np.uint64(0x9E3779B97F4A7C15)
+            out = np.empty((replicas, L * L), np.int8)
             with np.errstate(over="ignore"):
                 rk = _mix64_np(_mix64_np(np.uint64(seed) ^ np.uint64(STREAM_INITIAL) * g)
                                ^ (np.arange(replicas, dtype=np.uint64) * g))
-                site = np.arange(L * L, dtype=np.uint64) * g
-                bits = _mix64_np(rk[:, None] + site[None, :]) >> np.uint64(63)
-            return (2 * bits.astype(np.int8) - 1).reshape(replicas, L, L)
+                # blocks of about _INITIAL_CHUNK (replica, site) pairs: the uint64
+                # temporaries stay small whatever L and replicas
+                N = L * L
+                step = min(N, _INITIAL_CHUNK)
+                rows = max(1, _INITIAL_CHUNK // step)
+                for a in range(0, N, step):
+                    site = np.arange(a, min(N, a + step), dtype=np.uint64) * g
+                    for r in range(0, replicas, rows):
+                        bits = _mix64_np(rk[r:r + rows, None] + site[None, :]) >> np.uint64(63)
+                        out[r:r + rows, a:a + site.size] = 2 * bits.astype(np.int8) - 1
+            return out.reshape(replicas, L, L)
         raise ValueError(f"initial = {initial!r}: allowed are 'random', 'up', 'down' "
                          "or an array of +-1 spins")
     arr = np.asarray(initial)

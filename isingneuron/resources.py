@@ -15,8 +15,9 @@ in one engine call, n_rec records, threads = min(Numba threads, R)):
 =============================  =========================================================
 lattice state                  N R (natural layout) or N G W (blocked checkerboard, the
                                replicas padded to blocks of W)
-initial state                  ~24 N R + 8 N: the uint64 (R, N) temporaries of
-                               :func:`isingneuron.engine.initial_spins` (random start),
+initial state                  N R, plus ~32 bytes a (replica, site) pair for a block of
+                               at most 2**16 of them at a time (the uint64 temporaries
+                               of :func:`isingneuron.engine.initial_spins`, random start),
                                plus the layout copies (``to_split``/``to_blocks``)
 temperatures                   8 R n (the (R, n) float64 array an engine call consumes)
                                + 32 n (evaluating a schedule); 16 R n for a Population
@@ -47,7 +48,7 @@ __all__ = ["MAX_L", "ResourceError", "Estimate", "available_memory", "format_byt
 #: a ``plus`` lattice) with int32, so L**2 must stay below 2**31.
 MAX_L = math.isqrt(2**31 - 1)          # 46340
 
-_INIT_RANDOM_PER_SPIN = 24             # uint64 (R, N) temporaries of initial_spins (measured 16-26)
+_INIT_RANDOM_BLOCK = 32 * (1 << 16)     # uint64 temporaries of one block of initial_spins
 _SCHEDULE_PER_SWEEP = 32               # arange + evaluation temporaries of a schedule (measured 25)
 _MEMBER_BYTES = 512                    # one Quench of a Population (measured ~230)
 _RS_BATCH = 1024                       # kernels._RS_BATCH
@@ -245,7 +246,7 @@ def estimate(L, replicas, n_sweeps=0, record_every=1, snapshot_every=None, *,
     random_start = isinstance(initial, str) and initial == "random"
     build = N * R + (2 * N * G if G != R or update == "checkerboard" else 0)
     if random_start:
-        build += _INIT_RANDOM_PER_SPIN * N * R + 8 * N + 16 * R
+        build += _INIT_RANDOM_BLOCK + 16 * R
     parts["initial state"] = build
     if population:
         parts["protocol"] = _MEMBER_BYTES * R

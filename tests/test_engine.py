@@ -258,3 +258,25 @@ def test_bad_parameters_name_the_problem(kw, words):
     with pytest.raises(ValueError, match=None) as info:
         simulate(**args)
     assert words in str(info.value)
+
+
+def test_random_start_is_keyed_per_replica_and_site_and_built_in_small_blocks():
+    """The documented keying (one SplitMix64 output per (replica, site), its top bit),
+    computed here in one piece, equals the engine's blockwise construction; and
+    building it needs little beyond the lattice itself (1 byte/spin)."""
+    import tracemalloc
+    from isingneuron._rng import STREAM_INITIAL
+    from isingneuron.engine import _mix64_np
+    g = np.uint64(0x9E3779B97F4A7C15)
+    for L, R, seed in [(2, 3, 0), (7, 5, 11), (64, 33, 5), (300, 2, 9), (8, 20000, 1)]:
+        with np.errstate(over="ignore"):
+            rk = _mix64_np(_mix64_np(np.uint64(seed) ^ np.uint64(STREAM_INITIAL) * g)
+                           ^ (np.arange(R, dtype=np.uint64) * g))
+            bits = _mix64_np(rk[:, None] + np.arange(L * L, dtype=np.uint64)[None, :] * g)
+        expect = (2 * (bits >> np.uint64(63)).astype(np.int8) - 1).reshape(R, L, L)
+        np.testing.assert_array_equal(initial_spins(L, R, "random", seed), expect)
+    tracemalloc.start()
+    initial_spins(512, 64, "random", 3)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak / (512 * 512 * 64) < 2.0          # lattice (1 byte/spin) + small blocks

@@ -100,7 +100,7 @@ SIZE_CASES = [
      ["simulate: L = 64 with 16 replicas and n_sweeps = 10000000", "needs", "GiB of memory",
       "2.0 GiB available"]),
     ("simulate-too-many-replicas", lambda: simulate(8, 2.0, 10, replicas=10**10),
-     ["simulate: L = 8 with 10000000000 replicas", "needs", "lower L or replicas"]),
+     ["simulate: L = 8 with 10000000000 replicas", "needs", "fewer sweeps or replicas"]),
     ("simulate-huge-lattice", lambda: simulate(40000, Q, 10, replicas=2),
      ["simulate: L = 40000 with 2 replicas", "initial state", "lattice state"]),
     ("lattice-run-temperature-array", lambda: Lattice(8).run(10**12, 2.0, record_every=10**12),
