@@ -23,13 +23,15 @@ from pathlib import Path
 import numpy as np
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
+from matplotlib.ticker import NullFormatter
 
 from .recorder import file_status, point_info, read_point
 from .schedules import ONSAGER_TC
 
 __all__ = ["save_figure", "trace_figure", "plot_file", "magnetisation_figure", "eq2_figure",
            "transfer_figure", "outcome_figure", "population_figure", "traces_figure",
-           "snapshots_figure", "membrane_animation", "SPIN_CMAP"]
+           "snapshots_figure", "membrane_animation", "panels_figure", "category_panel",
+           "SPIN_CMAP"]
 
 #: Colour map of spin lattices: -1 light, +1 dark blue.
 SPIN_CMAP = ListedColormap(["#f2efe6", "#1f4e79"])
@@ -579,3 +581,129 @@ def membrane_animation(frames, frame_t, t, m, T, path, *, fps: int = 12, dpi: in
     anim = FuncAnimation(fig, update, frames=len(frames), blit=False)
     anim.save(path, writer=PillowWriter(fps=fps), dpi=dpi)
     return path
+
+
+# ------------------------------------------------------------- multi-panel studies
+def _draw_panel(ax, p: dict) -> None:
+    """Draw one panel dict of :func:`panels_figure` on ``ax``."""
+    for i, entry in enumerate(p.get("data", [])):
+        label, x, y, err = entry[:4]
+        style = {"fmt": "o-", "ms": 3.5, "capsize": 2, "lw": 0.9, "color": _color(i)}
+        style.update(entry[4] if len(entry) > 4 else {})
+        x, y = np.asarray(x, float), np.asarray(y, float)
+        e = None if err is None else np.asarray(err, float)
+        if e is not None and e.ndim == 1:
+            e = np.where(np.isfinite(e), e, 0.0)
+        ax.errorbar(x, y, yerr=e, label=label, **style)
+    for j, line in enumerate(p.get("lines", [])):
+        label, x, y = line[:3]
+        style = {"lw": 1.2, "color": f"C{(j + 3) % 10}"}
+        style.update(line[3] if len(line) > 3 else {})
+        ax.plot(x, y, label=label, **style)
+    for j, pts in enumerate(p.get("points", [])):
+        label, x, y = pts[:3]
+        style = {"marker": "o", "s": 36, "color": _color(j)}
+        style.update(pts[3] if len(pts) > 3 else {})
+        ax.scatter(x, y, label=label, **style)
+    for x, y, text in p.get("texts", []):
+        ax.annotate(text, (x, y), fontsize="xx-small", ha="center", va="bottom",
+                    textcoords="offset points", xytext=(0, 4))
+    for v in p.get("hlines", []):
+        ax.axhline(v, color="0.6", lw=0.6, ls=":")
+    for v in p.get("vlines", []):
+        ax.axvline(v, color="0.6", lw=0.6, ls=":")
+    ax.set_xscale(p.get("xscale", "linear"))
+    ax.set_yscale(p.get("yscale", "linear"))
+    for key, axis in (("xticks", ax.xaxis), ("yticks", ax.yaxis)):
+        if p.get(key) is not None:          # plain numbers as tick labels (log axes too)
+            ticks = list(p[key])
+            axis.set_ticks(ticks, [f"{v:g}" for v in ticks])
+            axis.set_minor_formatter(NullFormatter())
+    if p.get("xlim") is not None:
+        ax.set_xlim(*p["xlim"])
+    if p.get("ylim") is not None:
+        ax.set_ylim(*p["ylim"])
+    ax.set_xlabel(p.get("xlabel", ""))
+    ax.set_ylabel(p.get("ylabel", ""))
+    if p.get("title"):
+        ax.set_title(p["title"], fontsize="small")
+    if p.get("legend", "best") and ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize="xx-small", loc=p.get("legend", "best"),
+                  ncol=p.get("legend_ncol", 1))
+
+
+def panels_figure(panels, *, ncols: int = 2, title: str = "", panel_size=(5.0, 4.0),
+                  path=None) -> Figure:
+    """A grid of panels, each drawn from plain arrays.
+
+    Parameters
+    ----------
+    panels : sequence of dict
+        One dict per panel, with optional keys ``data`` (list of ``(label, x, y, err)``
+        or ``(label, x, y, err, style)``: points with error bars, ``err`` None, an
+        array or a (2, n) array; ``style`` a dict of ``errorbar`` keywords), ``lines``
+        (list of ``(label, x, y)`` or ``(label, x, y, style)``, line keywords),
+        ``points`` (list of ``(label, x, y)`` or ``(label, x, y, style)``, scatter
+        keywords: categories of a map), ``texts`` (list of ``(x, y, text)``),
+        ``xticks`` / ``yticks`` (tick values, labelled as plain numbers),
+        ``hlines`` / ``vlines`` (dotted guides), ``xscale`` / ``yscale``
+        ("linear", "log"), ``xlim`` / ``ylim``, ``xlabel`` / ``ylabel`` (with units),
+        ``title``, ``legend`` (a matplotlib location, or None for none) and
+        ``legend_ncol``.
+    ncols : int
+        Panels per row.
+    title : str
+    panel_size : tuple
+        Inches per panel (width, height).
+    path : str or path-like, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    n = len(panels)
+    ncols = max(1, min(ncols, n))
+    nrows = -(-n // ncols)
+    fig = Figure(figsize=(panel_size[0] * ncols, panel_size[1] * nrows), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(nrows, ncols)).ravel()
+    for ax, p in zip(axes, panels):
+        _draw_panel(ax, p)
+    for ax in axes[n:]:
+        ax.set_visible(False)
+    if title:
+        fig.suptitle(title, fontsize="medium")
+    return _finish(fig, path)
+
+
+def category_panel(x, y, categories, styles: dict, *, lines=(), texts=(), **keys) -> dict:
+    """A panel dict for :func:`panels_figure` that maps points to categories.
+
+    Parameters
+    ----------
+    x, y : array_like, shape (n,)
+        Positions of the points.
+    categories : sequence of str, length n
+        Category of each point.
+    styles : dict
+        ``category -> scatter keywords`` (colour, marker); their order is the
+        legend's. Categories without a style are drawn grey.
+    lines, texts : sequence
+        As in :func:`panels_figure`.
+    **keys
+        Other panel keys (``xscale``, ``xlabel``, ``title``, ...).
+
+    Returns
+    -------
+    dict
+    """
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    cats = np.asarray(list(categories), dtype=object)
+    pts = []
+    for c in list(styles) + sorted(set(cats.tolist()) - set(styles)):
+        sel = cats == c
+        if sel.any():
+            st = dict(styles.get(c, {"color": "0.6", "marker": "o"}), s=60)
+            if st.get("marker") not in ("x", "+", "1", "2", "3", "4", "|", "_"):
+                st.update(edgecolors="k", linewidths=0.4)     # filled markers only
+            pts.append((f"{c} ({int(sel.sum())})", x[sel], y[sel], st))
+    return {"points": pts, "lines": list(lines), "texts": list(texts), **keys}

@@ -28,6 +28,27 @@ function                   what it shows                                       f
                            before, during and after a spike; a GIF             membrane.gif
 =========================  ==================================================  ===========
 
+Four studies go beyond the paper's figures; :func:`run_all` runs them only with
+``studies=True`` (``--studies``), at modest sizes, and each also reads the full
+grid of its config (``configs/studies/``, run by ``isingneuron run``) with
+``source=FILE`` (``--study-from NAME=FILE``; ``scripts/`` has an entry script per
+study):
+
+=========================  ==================================================  ===========
+function                   what it shows                                       figure
+=========================  ==================================================  ===========
+:func:`relu_regime`        where the ReLU holds in (L, r, h): ordering times   fig8
+                           t_order(L, T, h), transfer curves with a verdict,
+                           their scaling collapse, the phase diagram in the
+                           (L, 1/r) plane, field rescue, mean field vs L
+:func:`spike_trains`       quench trains: f-I curves, refractory interval,     fig9
+                           adaptation; lattice against mean field
+:func:`sparse_codes`       heterogeneous inputs (III.A): silent fraction and   fig10
+                           Treves-Rolls sparseness against the mean input
+:func:`criticality`        gain and threshold as the rest approaches Tc        fig11
+                           (III.C): small-signal and above-threshold gain
+=========================  ==================================================  ===========
+
 :func:`run_all` runs them all (measured 40-50 s wall, ~75 s of CPU, on 2
 cores with the default sizes, 85 s when the cores were shared with other
 work; 10-16 s with ``quick=True``) and writes ``params.csv`` /
@@ -82,6 +103,16 @@ module                          contents
 ``paper/fig_outcomes.py``       :func:`periodic_outcomes` (fig 4)
 ``paper/fig_population.py``     :func:`population` (fig 5)
 ``paper/fig_membrane.py``       :func:`membrane` (figs 6-7, GIF)
+``paper/fig_relu_regime.py``    :func:`relu_regime`, :func:`ordering_times`,
+                                :func:`threshold_depth` (fig 8)
+``paper/fig_spike_trains.py``   :func:`spike_trains` (fig 9)
+``paper/fig_sparse.py``         :func:`sparse_codes` (fig 10)
+``paper/fig_criticality.py``    :func:`criticality` (fig 11)
+``paper/measures.py``           the studies' measures (Treves-Rolls, refractory
+                                interval, ReLU classifier, collapse, ...)
+``paper/_study_io.py``          reading the studies' sweep files point by point
+``paper/_meanfield_fast.py``    mean-field Glauber dynamics for many protocols
+``paper/report_studies.py``     the report's sections on the studies
 ``paper/tables.py``             :func:`parameter_table`, :func:`write_tables`,
                                 ``results.json``
 ``paper/report.py``             :func:`write_report`, one function per section
@@ -108,6 +139,12 @@ from .fig_activation import ActivationResult, activation, pitfall_comparison
 from .fig_outcomes import CATEGORIES, OutcomeResult, periodic_outcomes
 from .fig_population import PopulationResult, population
 from .fig_membrane import MembraneResult, membrane
+from .fig_relu_regime import ReluRegimeResult, ordering_times, relu_regime, threshold_depth
+from .fig_spike_trains import SpikeTrainResult, spike_trains
+from .fig_sparse import SparseCodeResult, sparse_codes
+from .fig_criticality import CriticalityResult, criticality
+from ._common import EXPERIMENTS, STUDIES
+from . import measures
 from .tables import parameter_table, write_tables
 from .report import write_report
 from .run import main, run_all
@@ -125,5 +162,9 @@ __all__ = [
     "OutcomeResult", "CATEGORIES", "classify_lattices", "periodic_outcomes",
     "PopulationResult", "population", "erf_response",
     "MembraneResult", "membrane",
+    "EXPERIMENTS", "STUDIES", "measures",
+    "ReluRegimeResult", "relu_regime", "ordering_times", "threshold_depth",
+    "SpikeTrainResult", "spike_trains", "SparseCodeResult", "sparse_codes",
+    "CriticalityResult", "criticality",
     "parameter_table", "write_tables", "write_report", "run_all", "main",
 ]

@@ -19,7 +19,8 @@ from ..simulation import Simulation
 from ..transfer import AT, BATH, PAPER, RATE, THETA
 from ..transfer import _sem  # noqa: F401  (the experiments take it from here)
 
-__all__ = ["PAPER", "BATH", "RATE", "AT", "THETA", "UPDATE", "SIZES", "KINETICS_MEASURED"]
+__all__ = ["PAPER", "BATH", "RATE", "AT", "THETA", "UPDATE", "SIZES", "KINETICS_MEASURED",
+           "EXPERIMENTS", "STUDIES"]
 
 
 #: Update order of every experiment with kinetics: random-sequential, the physical
@@ -58,7 +59,9 @@ KINETICS_MEASURED = {
 #: Sizes of every experiment: "full" (run_all's default: 40-50 s on 2 cores, ~75 s of
 #: CPU, all with random-sequential updates, measured 0.5-0.7 flips/ns per core) and
 #: "quick" (10-16 s; the tests use smaller ones still). ``pitfall_L``: the
-#: size at which :func:`activation` also runs checkerboard Metropolis.
+#: size at which :func:`activation` also runs checkerboard Metropolis. The four studies
+#: (``relu_regime`` ... ``criticality``) run only when asked for; "full" is their modest
+#: in-process default, the full grids are configs (``configs/studies/``).
 SIZES = {
     "full": {
         "magnetisation": dict(L=(8, 16, 32, 64), n_sweeps=2000, n_thermalise=300, replicas=4),
@@ -69,6 +72,20 @@ SIZES = {
                            sigma=0.25, n=128),
         "membrane": dict(L=32, depths=(0.5, 1.25, 1.75, 2.5), replicas=8, snapshot_depth=2.5,
                          snapshot_every=2),
+        # the four studies (run only with run_all(studies=True) / --studies); their full
+        # grids are the configs of configs/studies/, read back with source=FILE
+        "relu_regime": dict(L=(16, 32, 64, 128), rates=(0.02, 0.005, 0.002), fields=(0.0, 0.1),
+                            depths=tuple(np.round(np.linspace(0.0, 2.5, 11), 4)), replicas=8,
+                            ordering_L=(16, 32, 64, 128), ordering_T=(1.0, 1.5),
+                            ordering_replicas=16),
+        "spike_trains": dict(L=32, depths=(1.5, 2.0, 2.5),
+                             periods=(100, 150, 200, 250, 300, 400, 500, 700, 1000), n_inputs=5,
+                             spacings=tuple(range(50, 751, 50)), replicas=16),
+        "sparse_codes": dict(L=(16, 32, 64), mu=tuple(np.round(np.linspace(0.4, 2.4, 9), 4)),
+                             sigma=0.5, n=64),
+        "criticality": dict(L=(16, 32), baths=(3.0, 2.7, 2.5, 2.4, 2.35, 2.3),
+                            depths=(0.0, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0),
+                            replicas=16),
     },
     "quick": {
         "magnetisation": dict(L=(8, 16), n_sweeps=400, n_thermalise=100, replicas=2,
@@ -79,8 +96,21 @@ SIZES = {
         "population": dict(L=16, mu=(0.2, 0.6, 0.9, 1.2, 1.5, 1.8), sigma=0.25, n=16),
         "membrane": dict(L=32, depths=(0.5, 1.75, 2.5), replicas=4, snapshot_depth=2.5,
                          snapshot_every=2),
+        "relu_regime": dict(L=(16, 32), rates=(0.02, 0.005), fields=(0.0, 0.1),
+                            depths=(0.0, 0.5, 1.0, 1.5, 2.0, 2.5), replicas=4,
+                            ordering_L=(16, 32, 64), ordering_T=(1.0,), ordering_replicas=8),
+        "spike_trains": dict(L=16, depths=(2.0, 2.5), periods=(150, 300, 600), n_inputs=4,
+                             spacings=(100, 200, 300, 400, 500), replicas=8),
+        "sparse_codes": dict(L=(16,), mu=(0.4, 0.9, 1.4, 1.9, 2.4), sigma=0.5, n=32),
+        "criticality": dict(L=(16,), baths=(3.0, 2.5, 2.3),
+                            depths=(0.0, 0.1, 0.2, 0.3, 0.75, 1.25, 1.75), replicas=8),
     },
 }
+
+#: The experiments :func:`run_all` runs by default, in order, and the four studies it adds
+#: with ``studies=True`` (``--studies``); ``only=`` (``--only``) picks from both.
+EXPERIMENTS = ("magnetisation", "eq2", "activation", "periodic", "population", "membrane")
+STUDIES = ("relu_regime", "spike_trains", "sparse_codes", "criticality")
 
 _MC_TEMPERATURES = (1.0, 1.25, 1.5, 1.75, 2.0, 2.1, 2.2, 2.269, 2.35, 2.5, 2.75, 3.0, 3.5,
                     4.0, 4.5)

@@ -18,6 +18,8 @@ from ..schedules import ONSAGER_TC
 from ._common import BATH, PAPER, _outdir, _pm
 from .fig_activation import _fires_at_deepest
 from .report_activation import _ordering_coefficients, activation_section
+from .report_studies import (criticality_section, relu_regime_section, sparse_codes_section,
+                             spike_trains_section)
 
 __all__ = ["write_report"]
 
@@ -56,6 +58,12 @@ def write_report(results: dict, outdir, *, seconds=None, quick=False) -> Path:
         _population_section(results["population"], w)
     if results.get("membrane") is not None:
         _membrane_section(results["membrane"], actr, w)
+    for name, section in (("relu_regime", relu_regime_section),
+                          ("spike_trains", spike_trains_section),
+                          ("sparse_codes", sparse_codes_section),
+                          ("criticality", criticality_section)):
+        if results.get(name) is not None:
+            section(results[name], w)
     _departures_section(results, w)
     if seconds:
         _run_time_section(seconds, w)
@@ -112,6 +120,13 @@ def _kinetics_overview(results: dict, w) -> None:
     if mem is not None:
         w(f"| traces, snapshots (Figures 6, 7) | {mem.dynamics} | "
           f"{str(mem.update).replace('_', '-')} | {phys_why} |")
+    for name, what in (("relu_regime", "ReLU regime (Figure 8)"),
+                       ("spike_trains", "spike trains (Figure 9)"),
+                       ("sparse_codes", "sparse codes (Figure 10)"),
+                       ("criticality", "criticality (Figure 11)")):
+        r = results.get(name)
+        if r is not None:
+            w(f"| {what} | {r.dynamics} | {str(r.update).replace('_', '-')} | {phys_why} |")
     w("")
 
 

@@ -4,6 +4,7 @@ or measured number with its error, beside the paper's value) and ``results.json`
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from .. import exact, meanfield
 from .._version import __version__
 from ..schedules import ONSAGER_TC
 from ._common import KINETICS_MEASURED, PAPER, THETA, _jsonable, _outdir
+from .report_studies import study_rows
 
 __all__ = ["parameter_table", "write_tables"]
 
@@ -117,6 +119,7 @@ def parameter_table(results: dict) -> list[dict]:
             pop.probit["threshold_err"], "J")
         add("fig5", "per-neurone width w (probit)", pop.probit["width"],
             pop.probit["width_err"], "J")
+    study_rows(results, add)
     return rows
 
 
@@ -171,4 +174,9 @@ def _results_json(results: dict) -> dict:
         p = results["membrane"]
         out["membrane"] = {"dynamics": p.dynamics, "update": p.update, "depths": p.depths,
                            "fraction_fired_and_mean_dwell": p.summary()}
+    for name in ("relu_regime", "spike_trains", "sparse_codes", "criticality"):
+        r = results.get(name)
+        if r is not None:      # every field of the study's dataclass but its figure files
+            out[name] = {f.name: getattr(r, f.name) for f in dataclasses.fields(r)
+                         if f.name != "figure"}
     return _jsonable(out)
