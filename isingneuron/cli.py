@@ -46,8 +46,10 @@ _EXAMPLES = {
                 "Damaged points are left out (and named); FILE is only read, NEW must not\n"
                 "exist. Run on NEW to recompute what was lost.",
                 "examples:\n  isingneuron salvage output/activation.h5 output/activation-ok.h5"),
-    "plot": ("PNG of T(t) and m(t) for each point of a file",
-             "Writes <file stem>_<point>.png next to the file (or in --out).",
+    "plot": ("PNG of T(t) and m(t) for each point of a file; transfer curves of depth sweeps",
+             "Writes <file stem>_<point>.png next to the file (or in --out), and for a sweep\n"
+             "over quench depth <file stem>_transfer.png/pdf: spike count against depth with\n"
+             "error bars, quasi-static and mean-field theory and the fitted ReLU.",
              "examples:\n  isingneuron plot output/quench.h5\n"
              "  isingneuron plot output/activation.h5 --out /tmp/figs"),
     "bench": ("engine throughput (flips/ns) against a NumPy baseline",
@@ -294,9 +296,29 @@ def _cmd_plot(args):
     written = plot_file(args.file, args.out)
     if not written:
         raise SweepError(f"{args.file}: no complete point to plot")
+    written += _transfer_plot(Path(args.file), Path(args.out) if args.out else None)
     for path in written:
         print(path)
     return 0
+
+
+def _transfer_plot(path, outdir) -> list:
+    """``<stem>_transfer.png/pdf``: the transfer curve(s) of a sweep over quench depth.
+
+    Drawn when the file holds a curve of at least 3 quench depths: the dwell
+    time (mean +- standard error) and area against depth, with the quasi-static
+    exact and mean-field predictions and the ReLU / softplus fits (the paper's
+    Figure 3, read from this file).
+    """
+    from .paper import _activation_figure, activation
+    from .plots import save_figure
+    from .transfer import load_quench_runs
+
+    runs = load_quench_runs(path)
+    if not any(len(depths) >= 3 for depths in runs.values()):
+        return []
+    res = activation(source={k: v for k, v in runs.items() if len(v) >= 3}, progress=False)
+    return save_figure(_activation_figure(res), (outdir or path.parent) / f"{path.stem}_transfer")
 
 
 def _cmd_bench(args):

@@ -510,3 +510,14 @@ def test_paper_subcommand_dispatches_to_the_paper_and_network_mains(monkeypatch,
                     ("network", ["net", "--quick"])]
     assert main(["paper"]) == 2
     assert "OUTDIR is required" in capsys.readouterr().err
+
+
+def test_plot_of_a_depth_sweep_draws_its_transfer_curve(tmp_path, capsys):
+    cfg = config(tmp_path, sweep_grid({"protocol.depth": [0.5, 1.5, 2.5]}))
+    assert main(["run", str(cfg), "--no-progress"]) == 0
+    capsys.readouterr()
+    assert main(["plot", str(tmp_path / "out.h5")]) == 0
+    printed = capsys.readouterr().out.split()
+    assert str(tmp_path / "out_transfer.png") in printed and len(printed) == 3 + 2
+    assert (tmp_path / "out_transfer.png").read_bytes()[:4] == b"\x89PNG"
+    assert (tmp_path / "out_transfer.pdf").read_bytes()[:4] == b"%PDF"
