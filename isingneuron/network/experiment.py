@@ -26,7 +26,8 @@ from .population import _seed
 from .report import _report
 from .result import NetworkResult
 from .scoring import _error_budget, _row
-from .summary import _jsonable, _summary
+from .._json import jsonable as _jsonable
+from .summary import _summary
 from .units import LatticeUnits, MeanFieldUnits, QuasiStaticUnits
 
 __all__ = ["run"]

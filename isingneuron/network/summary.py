@@ -1,36 +1,15 @@
 """The contents of ``network.json``: headlines, goal, confusion matrices, all rows.
 
 :func:`_summary` turns a :class:`~isingneuron.network.result.NetworkResult`
-into plain numbers; :func:`_jsonable` makes them JSON (NaN and inf as null).
+into plain numbers; :func:`isingneuron._json.jsonable` makes them JSON (NaN
+and inf as null).
 """
 
 from __future__ import annotations
 
-import math
-from pathlib import Path
-
-import numpy as np
-
 from .._version import __version__
 from .result import NetworkResult
 from .scoring import confusion
-
-
-def _jsonable(obj):
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return _jsonable(obj.tolist())
-    if isinstance(obj, (np.integer,)):
-        return int(obj)
-    if isinstance(obj, (float, np.floating)):
-        v = float(obj)
-        return v if math.isfinite(v) else None
-    if isinstance(obj, Path):
-        return str(obj)
-    return obj
 
 
 def _goal(res: NetworkResult, nl, L0, rate0, k0) -> dict:

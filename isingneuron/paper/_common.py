@@ -18,6 +18,7 @@ from ..schedules import Quench
 from ..simulation import Simulation
 from ..transfer import AT, BATH, PAPER, RATE, THETA
 from ..transfer import _sem  # noqa: F401  (the experiments take it from here)
+from .._json import jsonable as _jsonable
 
 __all__ = ["PAPER", "BATH", "RATE", "AT", "THETA", "UPDATE", "SIZES", "KINETICS_MEASURED",
            "EXPERIMENTS", "STUDIES"]
@@ -146,26 +147,6 @@ def _pm(value, error, digits=3) -> str:
         return f"{value:.{digits}g}"
     d = max(0, 1 - int(math.floor(math.log10(error))))
     return f"{value:.{d}f} +- {error:.{d}f}"
-
-
-def _jsonable(obj):
-    """Recursively turn numpy values (and dataclasses' arrays) into plain JSON types."""
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return _jsonable(obj.tolist())
-    if isinstance(obj, (np.bool_,)):
-        return bool(obj)
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, (float, np.floating)):
-        v = float(obj)
-        return v if math.isfinite(v) else None
-    if isinstance(obj, Path):
-        return str(obj)
-    return obj
 
 
 def _run_quench(L, dynamics, depth, *, bath, rate, at, replicas, n_sweeps, seed,
