@@ -34,6 +34,13 @@ def source_paths(source) -> list[Path]:
     return out
 
 
+def describe_source(source) -> str:
+    """``source`` (a path, or a list or tuple of paths) as text for results and reports."""
+    if isinstance(source, (list, tuple)):
+        return ", ".join(str(s) for s in source)
+    return str(source)
+
+
 def iter_points(source):
     """Every complete point of one or more sweep files, as :class:`Traces` (one at a
     time, in the order of the files and of the point ids)."""

@@ -41,7 +41,8 @@ from ..simulation import Simulation
 from . import measures
 from ._common import AT, RATE, THETA, UPDATE, _bar, _outdir, _sem, _seed
 from ._meanfield_fast import glauber_sweeps
-from ._study_io import iter_points, pool, quench_summary, schedule_of, unit_scale
+from ._study_io import (describe_source, iter_points, pool, quench_summary, schedule_of,
+                        unit_scale)
 
 __all__ = ["CriticalityResult", "criticality"]
 
@@ -196,8 +197,7 @@ def criticality(outdir=None, source=None, *, L=(16, 32), baths=(3.0, 2.7, 2.5, 2
             summ.setdefault((Lv, b), {}).setdefault(q, []).append(
                 quench_summary(sim.run(n), at, theta))
     else:
-        src = str(source) if not isinstance(source, (list, tuple)) else \
-            ", ".join(str(s) for s in source)
+        src = describe_source(source)
         proto = None
         for tr in _bar(iter_points(source), progress, "Fig 11: reading points"):
             a = tr.attrs or {}

@@ -46,7 +46,8 @@ from ..simulation import Simulation
 from . import measures
 from ._common import AT, BATH, THETA, UPDATE, _bar, _outdir, _pm, _sem, _seed
 from ._meanfield_fast import glauber_sweeps
-from ._study_io import iter_points, pool, quench_summary, schedule_of, unit_scale
+from ._study_io import (describe_source, iter_points, pool, quench_summary, schedule_of,
+                        unit_scale)
 
 __all__ = ["ReluRegimeResult", "relu_regime", "ordering_times", "threshold_depth"]
 
@@ -337,8 +338,7 @@ def relu_regime(outdir=None, source=None, *, L=(16, 32, 64), rates=(0.02, 0.005,
                 replicas=ordering_replicas, update=update,
                 seed=_seed(seed, "ordering", dynamics, Lv, T, h))
     else:
-        src = str(source) if not isinstance(source, (list, tuple)) else \
-            ", ".join(str(s) for s in source)
+        src = describe_source(source)
         for tr in _bar(iter_points(source), progress, "Fig 8: reading points"):
             a = tr.attrs or {}
             if a.get("boundary") != "plus":

@@ -40,7 +40,7 @@ from ..simulation import Simulation
 from . import measures
 from ._common import AT, BATH, RATE, THETA, UPDATE, _bar, _outdir, _sem, _seed
 from ._meanfield_fast import glauber_sweeps
-from ._study_io import iter_points, schedule_of
+from ._study_io import describe_source, iter_points, schedule_of
 
 __all__ = ["SparseCodeResult", "sparse_codes"]
 
@@ -174,8 +174,7 @@ def sparse_codes(outdir=None, source=None, *, L=(16, 32, 64),
             tr = sim.run(n_sweeps)
             counts[i, k] = spikes.dwell_time(tr.t, tr.m, theta)
     else:
-        src = str(source) if not isinstance(source, (list, tuple)) else \
-            ", ".join(str(s) for s in source)
+        src = describe_source(source)
         got: dict = {}          # (L, mu) -> (depths, counts)
         proto = None
         for tr in _bar(iter_points(source), progress, "Fig 10: reading points"):

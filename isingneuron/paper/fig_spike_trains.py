@@ -46,7 +46,7 @@ from ..simulation import Simulation
 from . import measures
 from ._common import AT, BATH, RATE, UPDATE, _bar, _outdir, _pm, _sem, _seed
 from ._meanfield_fast import glauber_sweeps
-from ._study_io import iter_points, schedule_of, unit_scale
+from ._study_io import describe_source, iter_points, schedule_of, unit_scale
 
 __all__ = ["SpikeTrainResult", "spike_trains"]
 
@@ -238,8 +238,7 @@ def spike_trains(outdir=None, source=None, *, L=32, dynamics="metropolis",
             else:
                 pairs[(q, p)] = spikes.spike_count(tr.t, tr.m, theta_on, theta_off) >= 2
     else:
-        src = str(source) if not isinstance(source, (list, tuple)) else \
-            ", ".join(str(s) for s in source)
+        src = describe_source(source)
         first = None
         for tr in _bar(iter_points(source), progress, "Fig 9: reading points"):
             a = tr.attrs or {}
@@ -410,7 +409,7 @@ def _figure(res: SpikeTrainResult):
     panels.append({"data": data, "lines": lines, "xlabel": "input depth Q (J)",
                    "ylabel": "steady output rate (spikes per 1000 sweeps)",
                    "title": "(rate against depth)", "legend": "upper left"})
-    data, lines, v = [], [], []
+    data, lines = [], []
     for i, r in enumerate(res.refractory):
         data.append((f"lattice, Q = {r['depth']:g} J: {_pm(r['interval'], r['err'])} sweeps",
                      r["spacings"], r["fraction"], r["fraction_err"], {"color": f"C{i}"}))
