@@ -93,7 +93,7 @@ from .traces import Traces
 
 __all__ = ["FORMAT", "SCHEMA_VERSION", "RecorderError", "Recorder", "PointWriter", "read_point",
            "point_info", "list_points", "file_status", "read_config_text", "verify_file",
-           "salvage_file", "journal_path", "progress_path"]
+           "salvage_file", "journal_path", "progress_path", "ProgressWriter"]
 
 FORMAT = "isingneuron"
 SCHEMA_VERSION = 1
@@ -283,6 +283,44 @@ def progress_path(path, name) -> Path:
     it under ``running`` while a writer holds the file.
     """
     return journal_path(path) / (_key(name) + _PROGRESS)
+
+
+def _write_progress(path, progress: dict):
+    """Replace the progress file ``path`` by the JSON of ``progress`` (one rename)."""
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(progress))
+    os.replace(tmp, path)
+
+
+class ProgressWriter:
+    """A Simulation writer that keeps the progress file of one point up to date.
+
+    For a point computed away from the recorder (a sweep's worker): each chunk
+    records the sweeps done in :func:`progress_path`, so that ``isingneuron
+    status`` shows how far the point has got. Best effort: any file-system
+    error turns it off (e.g. a Dask worker on a machine without the output's
+    folder); :meth:`finalise` removes the file.
+    """
+
+    def __init__(self, output, name, n_sweeps):
+        self.path = progress_path(output, name)
+        self.name, self.n_sweeps = name, int(n_sweeps)
+        self.ok = self.path.parent.is_dir()
+
+    def append(self, traces):
+        if not self.ok or not len(traces.t):
+            return
+        try:
+            _write_progress(self.path, {"name": self.name, "t": int(traces.t[-1]),
+                                        "n_sweeps": self.n_sweeps, "pid": os.getpid()})
+        except OSError:
+            self.ok = False
+
+    def finalise(self, spins=None):
+        try:
+            self.path.unlink()
+        except OSError:
+            pass
 
 
 def _key(name: str) -> str:
@@ -749,10 +787,8 @@ class PointWriter:
 
     def _write_progress(self):
         """``<key>.progress.json``: how far the point is, for readers while it runs."""
-        tmp = self._progress.with_name(self._progress.name + ".tmp")
-        with open(tmp, "w") as fh:
-            json.dump({"name": self.name, "n_records": self.n_records, "t": self._last_t}, fh)
-        os.replace(tmp, self._progress)
+        _write_progress(self._progress, {"name": self.name, "n_records": self.n_records,
+                                         "t": self._last_t})
 
     def _extend(self, key, a, axis):
         g = self._g

@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import hashlib
-import json
 import math
 import multiprocessing
 import os
@@ -52,8 +51,8 @@ import numpy as np
 from .engine import CheckerboardMetropolisWarning
 from .config import (Config, ConfigError, Point, config_diff, parse_config, stored_text,
                      validate_config)
-from .recorder import (Recorder, file_status, point_info, read_config_text, read_point,
-                       verify_file)
+from .recorder import (ProgressWriter, Recorder, file_status, point_info, read_config_text,
+                       read_point, verify_file)
 from .simulation import Simulation
 from .spikes import dwell_time, integrated_magnetisation, spike_count
 from .traces import Traces
@@ -80,38 +79,6 @@ def point_seed(seed: int, point_id: str) -> int:
     """Seed of a sweep point: 63 bits of sha256("isingneuron:<seed>:<point_id>")."""
     digest = hashlib.sha256(f"isingneuron:{int(seed)}:{point_id}".encode()).digest()
     return int.from_bytes(digest[:8], "little") >> 1
-
-
-class _ProgressFile:
-    """A Simulation writer that keeps ``<journal>/<key>.progress.json`` up to date.
-
-    Lets ``isingneuron status`` show how far a point running in a worker has
-    got. Best effort: any file-system error turns it off (e.g. a Dask worker
-    on a machine without the output's folder).
-    """
-
-    def __init__(self, output, name, n_sweeps):
-        from .recorder import progress_path
-        self.path = progress_path(output, name)
-        self.name, self.n_sweeps = name, int(n_sweeps)
-        self.ok = self.path.parent.is_dir()
-
-    def append(self, traces):
-        if not self.ok or not len(traces.t):
-            return
-        try:
-            tmp = self.path.with_name(self.path.name + f".{os.getpid()}.tmp")
-            tmp.write_text(json.dumps({"name": self.name, "t": int(traces.t[-1]),
-                                       "n_sweeps": self.n_sweeps, "pid": os.getpid()}))
-            os.replace(tmp, self.path)
-        except OSError:
-            self.ok = False
-
-    def finalise(self, spins=None):
-        try:
-            self.path.unlink()
-        except OSError:
-            pass
 
 
 def run_point(config: dict, seed: int, threads: int | None = None,
@@ -147,7 +114,7 @@ def run_point(config: dict, seed: int, threads: int | None = None,
                          replicas=cfg.replicas, boundary=cfg.lattice.boundary,
                          field=cfg.lattice.field, seed=seed, initial=cfg.initial,
                          record_every=cfg.record_every, snapshot_every=cfg.snapshot_every)
-    progress = sim.attach(_ProgressFile(cfg.output, name, cfg.sweeps)) if name else None
+    progress = sim.attach(ProgressWriter(cfg.output, name, cfg.sweeps)) if name else None
     t0 = time.perf_counter()
     try:
         traces = sim.run(cfg.sweeps)
