@@ -52,9 +52,13 @@ _EXAMPLES = {
              "error bars, quasi-static and mean-field theory and the fitted ReLU.",
              "examples:\n  isingneuron plot output/quench.h5\n"
              "  isingneuron plot output/activation.h5 --out /tmp/figs"),
-    "bench": ("engine throughput (flips/ns) against a NumPy baseline",
+    "bench": ("engine throughput (flips/ns) and the performance goals, side by side",
+              "Prints the throughput table (each case against a baseline run in the same\n"
+              "process) and the goals table (single lattice, populations, records, memory,\n"
+              "first run, Wolff; mcising as a reference when installed).\n"
               "Timings are machine-dependent and only reported.",
-              "examples:\n  isingneuron bench --quick\n  isingneuron bench --json bench.json"),
+              "examples:\n  isingneuron bench --quick\n  isingneuron bench --only goals\n"
+              "  isingneuron bench --json bench.json"),
     "info": ("versions, threads and the Numba cache folder", "", "examples:\n  isingneuron info"),
     "paper": ("the paper's experiments (figures, tables, report.md), or `paper network`",
               "Same as `python -m isingneuron.paper`; `isingneuron paper network OUTDIR` runs\n"
@@ -142,6 +146,10 @@ def _parser():
                               help="folder for the PNGs (default: next to FILE)")
     cmds["plot"].set_defaults(func=_cmd_plot)
     cmds["bench"].add_argument("--quick", action="store_true", help="small sizes only")
+    cmds["bench"].add_argument("--only", choices=("throughput", "goals"),
+                               help="print one of the two tables")
+    cmds["bench"].add_argument("--no-cold", action="store_true",
+                               help="skip the first-run timing (an empty kernel cache, ~10 s)")
     cmds["bench"].add_argument("--json", metavar="PATH", help="also write the results as JSON")
     cmds["bench"].set_defaults(func=_cmd_bench)
     cmds["info"].set_defaults(func=_cmd_info)
@@ -174,7 +182,7 @@ def _cmd_run(args, need_sweep=False):
     from .kernels import uncached
     if plan.pending and uncached({p.config.update for p in plan.points}):
         print(f"{PROG}: compiling the engine's kernels (first run after an install or an "
-              "upgrade, about 20-60 s; cached afterwards)", file=sys.stderr, flush=True)
+              "upgrade, about 5-30 s; cached afterwards)", file=sys.stderr, flush=True)
     name = config.name or Path(args.config).stem
     n, todo = len(plan.points), len(plan.pending)
     print(f"{name}: {n} point{'s' * (n != 1)}, {len(plan.done)} already complete in {plan.path}"
@@ -327,7 +335,13 @@ def _cmd_bench(args):
 
     if args.json is not None and not Path(args.json).resolve().parent.is_dir():
         raise SweepError(f"--json {args.json}: folder {Path(args.json).parent} does not exist")
-    result = bench.run_benchmark(bench.QUICK_CASES if args.quick else bench.CASES)
+    result = {}
+    if args.only != "goals":
+        result = bench.run_benchmark(bench.QUICK_CASES if args.quick else bench.CASES)
+    if args.only != "throughput":
+        from .bench_goals import run_goals
+        print()
+        result["goals"] = run_goals(quick=args.quick, cold=not args.no_cold)
     if args.json:
         bench.write_json(result, args.json)
         print(f"written {args.json}")

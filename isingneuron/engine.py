@@ -50,7 +50,7 @@ import numpy as np
 
 from . import kernels, resources
 from ._rng import STREAM_INITIAL
-from .traces import Traces
+from .traces import Traces, record_dtype
 
 __all__ = ["Lattice", "simulate", "DYNAMICS", "BOUNDARIES", "UPDATES", "to_split", "to_natural",
            "to_blocks", "from_blocks", "initial_spins", "CheckerboardMetropolisWarning",
@@ -141,9 +141,6 @@ def _mix64_np(z):
     return z ^ (z >> np.uint64(31))
 
 
-_INITIAL_CHUNK = 1 << 16   # sites per vectorised step of the random start
-
-
 def initial_spins(L: int, replicas: int, initial="random", seed: int = 0) -> np.ndarray:
     """Initial lattice ``int8[replicas, L, L]``.
 
@@ -172,16 +169,9 @@ def initial_spins(L: int, replicas: int, initial="random", seed: int = 0) -> np.
             with np.errstate(over="ignore"):
                 rk = _mix64_np(_mix64_np(np.uint64(seed) ^ np.uint64(STREAM_INITIAL) * g)
                                ^ (np.arange(replicas, dtype=np.uint64) * g))
-                # blocks of about _INITIAL_CHUNK (replica, site) pairs: the uint64
-                # temporaries stay small whatever L and replicas
-                N = L * L
-                step = min(N, _INITIAL_CHUNK)
-                rows = max(1, _INITIAL_CHUNK // step)
-                for a in range(0, N, step):
-                    site = np.arange(a, min(N, a + step), dtype=np.uint64) * g
-                    for r in range(0, replicas, rows):
-                        bits = _mix64_np(rk[r:r + rows, None] + site[None, :]) >> np.uint64(63)
-                        out[r:r + rows, a:a + site.size] = 2 * bits.astype(np.int8) - 1
+            # spin (r, site) = +-1 from bit 63 of SplitMix64(rk[r] + site * g),
+            # written in place: no temporaries whatever L and replicas
+            kernels.random_start(rk, out)
             return out.reshape(replicas, L, L)
         raise ValueError(f"initial = {initial!r}: allowed are 'random', 'up', 'down' "
                          "or an array of +-1 spins")
@@ -533,14 +523,14 @@ class Lattice:
                      protocol=temperatures)
         temps = self._temperatures(temperatures, n_sweeps)
         n_rec = n_sweeps // record_every
-        m_out = np.empty((self.replicas, n_rec))
-        e_out = np.empty((self.replicas, n_rec))
+        M_out = np.empty((self.replicas, n_rec), record_dtype(self.L))
+        B_out = np.empty((self.replicas, n_rec), record_dtype(self.L))
         plus = self.boundary == "plus"
         seed = np.uint64(self.seed)
         if self.dynamics == "wolff":
             flipped = np.zeros(self.replicas, np.int64)
             kernels.wolff_replicas(self._state, temps, seed, self.sweep, record_every,
-                                   self.wolff_clusters, m_out, e_out, flipped)
+                                   self.wolff_clusters, M_out, B_out, flipped)
             self.mean_cluster_size = flipped.sum() / (self.replicas * n_sweeps * self.wolff_clusters
                                                       ) if n_sweeps else float("nan")
         else:
@@ -554,11 +544,13 @@ class Lattice:
             else:
                 kern = kernels.checkerboard_replicas
             kern(self._state, temps, self.field, code, plus, seed, self.sweep,
-                 record_every, m_out, e_out)
+                 record_every, M_out, B_out)
         t = self.sweep + record_every * np.arange(1, n_rec + 1, dtype=np.int64)
         self.sweep += n_sweeps
-        return Traces(t=t, T=temps[:, record_every - 1::record_every].copy(), m=m_out,
-                      energy=e_out, spins=self.spins, attrs=self.attrs())
+        T = temps[:, record_every - 1::record_every]
+        T = T[0].copy() if np.all(T == T[:1]) else T.copy()     # shared: stored once
+        return Traces(t=t, T=T, M=M_out, B=B_out, n_spins=self.n_spins, field=self.field,
+                      spins=self.spins, attrs=self.attrs())
 
     def _use_rows(self):
         if self.parallel != "auto":

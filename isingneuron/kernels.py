@@ -164,8 +164,13 @@ def _split_MB(sp, r, plus, ones, nn):
 
 @njit(inline="always", cache=True)
 def _store(r, q, M, B, h, N, m_out, e_out):
-    m_out[r, q] = M / N
-    e_out[r, q] = (-B - h * M) / N
+    """Record ``q`` of replica ``r``: the exact integers M and B (int32/int64 arrays).
+
+    ``h`` and ``N`` are not needed here: Traces computes m = M / N and
+    e = -(B + h M) / N when asked for.
+    """
+    m_out[r, q] = M
+    e_out[r, q] = B
 
 
 @njit(parallel=True, cache=True)
@@ -428,7 +433,10 @@ def wolff_replicas(sp, temps, seed, sweep0, record_every, clusters, m_out, e_out
     n = temps.shape[1]
     for r in prange(R):
         sr = sp[r]
-        stack = np.empty(N, np.int64)
+        flat = sr.reshape(N)
+        # the stack holds (row, column) pairs: no division to recover them
+        si = np.empty(N, np.int32)
+        sj = np.empty(N, np.int32)
         flipped = 0
         for s in range(n):
             padd = 1.0 - np.exp(-2.0 / temps[r, s])
@@ -437,34 +445,41 @@ def wolff_replicas(sp, temps, seed, sweep0, record_every, clusters, m_out, e_out
                 key = row_key(seed, r, sweep0 + s, STREAM_WOLFF, cluster)
                 site = np.int64((draw32(key, 0) * np.uint64(N)) >> np.uint64(32))
                 k = 1
-                s0 = sr[site // L, site % L]
-                sr[site // L, site % L] = -s0
-                top = 0
-                stack[top] = site
-                top += 1
+                i0 = site // L
+                j0 = site - i0 * L
+                s0 = flat[site]
+                flat[site] = -s0
+                si[0] = i0
+                sj[0] = j0
+                top = 1
                 flipped += 1
                 while top > 0:
                     top -= 1
-                    q = stack[top]
-                    i = q // L
-                    j = q % L
+                    i = np.int64(si[top])
+                    j = np.int64(sj[top])
+                    # neighbours in the order up, down, left, right (the order
+                    # of the bond draws), periodic wrap without a modulo
                     for d in range(4):
                         if d == 0:
-                            a, b = (i - 1) % L, j
+                            a, b = (i - 1 if i > 0 else L - 1), j
                         elif d == 1:
-                            a, b = (i + 1) % L, j
+                            a, b = (i + 1 if i < L - 1 else 0), j
                         elif d == 2:
-                            a, b = i, (j - 1) % L
+                            a, b = i, (j - 1 if j > 0 else L - 1)
                         else:
-                            a, b = i, (j + 1) % L
-                        if sr[a, b] == s0:
-                            u = draw32(key, k)
-                            k += 1
-                            if u < thr:
-                                sr[a, b] = -s0
-                                stack[top] = a * L + b
-                                top += 1
-                                flipped += 1
+                            a, b = i, (j + 1 if j < L - 1 else 0)
+                        q = a * L + b
+                        # branch-free: a bond draw for every neighbour, the
+                        # neighbour joins iff it is aligned and the draw accepts
+                        # (mispredicted branches cost more than the draws)
+                        u = draw32(key, k)
+                        k += 1
+                        join = (flat[q] == s0) & (u < thr)
+                        flat[q] = np.int8(-s0) if join else flat[q]
+                        si[top] = a
+                        sj[top] = b
+                        top += np.int64(join)
+                        flipped += np.int64(join)
             if (s + 1) % record_every == 0:
                 Mr, Br = _natural_MB_one(sr, False)
                 _store(r, (s + 1) // record_every - 1, Mr, Br, 0.0, N, m_out, e_out)
@@ -702,6 +717,21 @@ def checkerboard_blocks(bp, temps, h, dynamics, plus, seed, sweep0,
                 q = (s + 1) // record_every - 1
                 for w in range(min(W, R - g * W)):
                     _store(g * W + w, q, M[w], B[w], h, N, m_out, e_out)
+
+
+# --------------------------------------------------------------- random start
+@njit(parallel=True, cache=True)
+def random_start(replica_keys, out):
+    """Fill ``out`` (int8[R, N]) with +-1: bit 63 of SplitMix64(key_r + site * golden).
+
+    In place, no temporaries: the same spins as the vectorised NumPy formula
+    of :func:`isingneuron.engine.initial_spins` documents.
+    """
+    R, N = out.shape
+    for r in prange(R):
+        k = replica_keys[r]
+        for i in range(N):
+            out[r, i] = np.int8(2 * np.int64(mix64(k + np.uint64(i) * GOLDEN) >> np.uint64(63)) - 1)
 
 
 # ---------------------------------------------------------------- compilation

@@ -4,9 +4,9 @@ Like emcee's backend, the recorder knows nothing of physics: it stores and
 reads back :class:`isingneuron.Traces`, bit for bit, with provenance. One
 process writes a file; workers return arrays.
 
-File layout (schema_version 1), readable with plain h5py::
+File layout (schema_version 2), readable with plain h5py::
 
-    /                       attrs: format = "isingneuron", schema_version = 1,
+    /                       attrs: format = "isingneuron", schema_version = 2,
                                    package_version, created (ISO 8601, UTC),
                                    config (YAML text, if given),
                                    git_commit (if known), caller's file attrs
@@ -21,7 +21,15 @@ File layout (schema_version 1), readable with plain h5py::
         units               "J" unless the attrs give one
         package_version, git_commit   of the code that wrote the point
       t          (n,)          int64    sweeps completed at each record
-      T, m, energy (R, n)      float64  bath temperature, magnetisation, energy/spin
+      T          (n,) or (R, n) float64 bath temperature (J); (n,) when every
+                                        replica shares it
+      M, B       (R, n)        int32    exact records (int64 for L > 32767): total
+                                        magnetisation sum_i s_i and bond sum
+                                        sum_<ij> s_i s_j (border bonds included);
+                                        M has attrs n_spins (N) and field (h, J):
+                                        m = M / N, energy/spin = -(B + h M) / N
+      m, energy  (R, n)        float64  instead of M and B, for traces given as
+                                        floats, and in schema_version 1 files
       snapshot_t (n_snap,)     int64    optional
       snapshots  (n_snap, R, L, L) int8 optional lattice snapshots
       spins      (R, L, L)     int8     optional final lattice
@@ -60,7 +68,8 @@ process, while readers never wait.
 Safety rules
 ------------
 * A file is validated (exists in an existing folder, is HDF5, has
-  ``format = "isingneuron"``, ``schema_version <= 1``) before anything is
+  ``format = "isingneuron"``, ``schema_version <= 2``; version 1 files, with
+  ``T``, ``m`` and ``energy`` as float64 (R, n), are read and extended) before anything is
   written; a refused file is left untouched. Mode ``"w"`` only replaces an
   isingneuron file, ``"x"`` never replaces anything, and ``"a"`` refuses a
   ``config_text`` that differs from the one stored.
@@ -96,7 +105,7 @@ __all__ = ["FORMAT", "SCHEMA_VERSION", "RecorderError", "Recorder", "PointWriter
            "salvage_file", "journal_path", "progress_path", "ProgressWriter"]
 
 FORMAT = "isingneuron"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _FILE_KEYS = {"format", "schema_version", "package_version", "created", "config", "git_commit"}
 _POINT_KEYS = {"complete", "error", "params", "traces_attrs", "package_version", "git_commit"}
 _LIBVER = ("v108", "latest")     # dense attribute storage: no 64 KiB limit on config text
@@ -550,6 +559,8 @@ class Recorder:
                                 old.copy(old["points"][name], pts, name=name)
                 for k, v in (file_attrs or {}).items():
                     new.attrs[k] = v
+                if finished:     # points written now have this version's layout
+                    new.attrs["schema_version"] = SCHEMA_VERSION
                 for name, fp in finished.items():
                     with h5py.File(fp, "r") as jf:
                         jf.copy(jf["point"], pts, name=name)
@@ -710,13 +721,9 @@ class PointWriter:
         if recorder._git:
             g.attrs["git_commit"] = recorder._git
         if n_replicas is not None:
-            R = n_replicas
             g.create_dataset("t", shape=(0,), maxshape=(None,), dtype=np.int64, chunks=True,
                              **recorder._filters)
-            for k in ("T", "m", "energy"):
-                g.create_dataset(k, shape=(R, 0), maxshape=(R, None), dtype=np.float64,
-                                 chunks=True, **recorder._filters)
-            self._write_attrs()
+            self._write_attrs()     # the record datasets come with the first chunk
         self._f.flush()
 
     def __repr__(self):
@@ -747,12 +754,7 @@ class PointWriter:
         where = f"{self._rec.path}: point {self.name!r}"
         t = _cast(where, "t", traces.t, np.dtype(np.int64), 1)
         n, R = t.shape[0], self.n_replicas
-        arrays = {k: _cast(where, k, getattr(traces, k), np.dtype(np.float64), 2)
-                  for k in ("T", "m", "energy")}
-        for k, a in arrays.items():
-            if a.shape != (R, n):
-                raise RecorderError(f"{where}: Traces.{k} has shape {a.shape}: expected "
-                                    f"({R}, {n}) (R replicas, len(t) records)")
+        arrays = self._record_arrays(where, traces, n)
         if np.any(np.diff(t) <= 0) or (n and self._last_t is not None and t[0] <= self._last_t):
             raise RecorderError(f"{where}: t must increase: chunk t = {t[0]}..{t[-1]} after "
                                 f"records up to t = {self._last_t}")
@@ -773,7 +775,7 @@ class PointWriter:
             self._extend("snapshot_t", st, axis=0)
         self._extend("t", t, axis=0)
         for k, a in arrays.items():
-            self._extend(k, a, axis=1)
+            self._extend(k, a, axis=a.ndim - 1)
         if n:
             self._last_t = int(t[-1])
         self.n_records += n
@@ -784,6 +786,65 @@ class PointWriter:
                 self._write_attrs()
         self._f.flush()
         self._write_progress()
+
+    def _record_arrays(self, where, traces, n) -> dict:
+        """The chunk's record arrays in the point's layout (fixed by its first chunk).
+
+        Compact traces store the integers ``M`` and ``B`` (with ``n_spins`` and
+        ``field`` as attrs of ``M``); others ``m`` and ``energy`` as float64. A
+        temperature row shared by every replica is stored once, ``T`` of shape
+        ``(n,)``, until a chunk differs between replicas (then ``T`` becomes
+        ``(R, n)``).
+        """
+        g, R = self._g, self.n_replicas
+        compact = "M" in g if ("M" in g or "m" in g) else traces.compact
+        if compact and not traces.compact:
+            raise RecorderError(f"{where}: the point holds exact records (M, B); a chunk of "
+                                "floating-point m and energy cannot be added to it")
+        if compact:
+            dt = np.result_type(traces.M.dtype, traces.B.dtype)
+            if "M" in g:
+                dt = g["M"].dtype
+                stored = (int(g["M"].attrs["n_spins"]), float(g["M"].attrs["field"]))
+                if stored != (traces.n_spins, traces.field):
+                    raise RecorderError(f"{where}: chunk with n_spins, field = "
+                                        f"{traces.n_spins}, {traces.field}; the point has "
+                                        f"{stored[0]}, {stored[1]}")
+            out = {k: _cast(where, k, getattr(traces, k), np.dtype(dt), 2) for k in ("M", "B")}
+        else:
+            out = {k: _cast(where, k, getattr(traces, k), np.dtype(np.float64), 2)
+                   for k in ("m", "energy")}
+        row = traces.T_shared
+        if "T" in g and g["T"].ndim == 1 and row is None:
+            T2 = _cast(where, "T", traces.T, np.dtype(np.float64), 2)
+            if n and np.all(T2 == T2[:1]):
+                row = T2[0]
+            else:
+                self._widen_T()
+        if row is not None and ("T" not in g or g["T"].ndim == 1):
+            out["T"] = _cast(where, "T", row, np.dtype(np.float64), 1)
+            if out["T"].shape != (n,):
+                raise RecorderError(f"{where}: Traces.T has shape {out['T'].shape}: expected "
+                                    f"({n},) (len(t) records)")
+        else:
+            out["T"] = _cast(where, "T", traces.T, np.dtype(np.float64), 2)
+        for k, a in sorted(out.items(), key=lambda kv: kv[0] != "T"):
+            if a.ndim == 2 and a.shape != (R, n):
+                raise RecorderError(f"{where}: Traces.{k} has shape {a.shape}: expected "
+                                    f"({R}, {n}) (R replicas, len(t) records)")
+        if compact and "M" not in g:
+            self._extend("M", out["M"][:, :0], axis=1)
+            g["M"].attrs["n_spins"] = traces.n_spins
+            g["M"].attrs["field"] = traces.field
+        return out
+
+    def _widen_T(self):
+        """A shared temperature row becomes per replica (a chunk's rows differ)."""
+        g = self._g
+        row = g["T"][()]
+        del g["T"]
+        g.create_dataset("T", data=np.broadcast_to(row, (self.n_replicas, row.shape[0])),
+                         maxshape=(self.n_replicas, None), chunks=True, **self._rec._filters)
 
     def _write_progress(self):
         """``<key>.progress.json``: how far the point is, for readers while it runs."""
@@ -808,6 +869,11 @@ class PointWriter:
 
     def _finish(self, error=None):
         """Close the journal file and rename it into place (complete, failed or incomplete)."""
+        g = self._g
+        if self.n_replicas is not None and "m" not in g and "M" not in g:
+            for k in ("T", "m", "energy"):           # no chunk came: empty records
+                g.create_dataset(k, shape=(self.n_replicas, 0), maxshape=(self.n_replicas, None),
+                                 dtype=np.float64, chunks=True, **self._rec._filters)
         if error is not None:
             self._g.attrs["error"] = error
         self._f.flush()
@@ -942,7 +1008,7 @@ def _point_state(g) -> str:
     return "failed" if "error" in a else "incomplete"
 
 
-_DATASETS = ("t", "T", "m", "energy", "spins", "snapshots", "snapshot_t")
+_DATASETS = ("t", "T", "m", "energy", "M", "B", "spins", "snapshots", "snapshot_t")
 
 
 def _read_datasets(path, name, g, keys=_DATASETS) -> dict:
@@ -1001,6 +1067,11 @@ def read_point(path, name, *, allow_incomplete=False) -> Traces:
             except (ValueError, TypeError) as exc:
                 raise DamagedPointError(f"{v.path}: point {name!r} is damaged (traces_attrs: "
                                         f"{exc})", f"traces_attrs: {exc}") from None
+            if get["M"] is not None:
+                a = g["M"].attrs
+                get.update(m=None, energy=None, n_spins=int(a["n_spins"]), field=float(a["field"]))
+            else:
+                del get["M"], get["B"]
             return Traces(**get, attrs=attrs)
         finally:
             close()
@@ -1016,7 +1087,8 @@ def point_info(path, name) -> dict:
             info["params"] = json.loads(info.get("params", "{}"))
             info["complete"] = v.state(name) == "done"
             info["n_records"] = int(g["t"].shape[0]) if "t" in g else 0
-            info["n_replicas"] = int(g["m"].shape[0]) if "m" in g else 0
+            rec = g["M"] if "M" in g else g["m"] if "m" in g else None
+            info["n_replicas"] = int(rec.shape[0]) if rec is not None else 0
             return info
         finally:
             close()

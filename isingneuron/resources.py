@@ -1,7 +1,7 @@
 """How much memory a run needs, estimated before anything is allocated.
 
 A lattice run holds its spins (``int8``, one byte a spin, per replica), the
-records of m, e and T (``float64`` per replica per record), optional lattice
+records (exact M and B, ``int32``, and T, per replica per record), optional lattice
 snapshots (``int8``), the temperatures of the sweeps it runs (``float64`` per
 replica per sweep) and some temporaries. :func:`estimate` adds these up for a
 plan, and :func:`check` refuses a plan that cannot fit in the memory this
@@ -15,18 +15,19 @@ in one engine call, n_rec records, threads = min(Numba threads, R)):
 =============================  =========================================================
 lattice state                  N R (natural layout) or N G W (blocked checkerboard, the
                                replicas padded to blocks of W)
-initial state                  N R, plus ~32 bytes a (replica, site) pair for a block of
-                               at most 2**16 of them at a time (the uint64 temporaries
-                               of :func:`isingneuron.engine.initial_spins`, random start),
-                               plus the layout copies (``to_split``/``to_blocks``)
+initial state                  N R, plus 8 bytes a replica (the keys of the random
+                               start, which a kernel writes in place), plus the layout
+                               copies (``to_split``/``to_blocks``)
 temperatures                   8 R n (the (R, n) float64 array an engine call consumes)
                                + 32 n (evaluating a schedule); 16 R n for a Population
 kernel arrays                  random-sequential: int32 neighbour table 16 N, and a
                                code array of N + 1 bytes per thread; Wolff: a stack of
                                8 N bytes per thread
-records (one engine call)      m, e and T: 24 R n_rec, and t: 8 n_rec
+records (one engine call)      M and B (int32; int64 for L > 32767) and T (float64,
+                               counted per replica though a shared row is kept
+                               once): 16 R n_rec, and t, T: 16 n_rec
 final spins                    N R (+ the blocked layout's conversion copies)
-kept records (Simulation)      24 R n_rec + 8 n_rec over the whole run, and snapshots
+kept records (Simulation)      16 R n_rec + 16 n_rec over the whole run, and snapshots
                                of N R + 8 bytes each: both twice (the chunks, then the
                                joined copy)
 protocol (Population)          ~512 bytes per replica's schedule
@@ -41,6 +42,8 @@ import sys
 import time
 from dataclasses import dataclass, field
 
+from .traces import record_dtype
+
 __all__ = ["MAX_L", "ResourceError", "Estimate", "available_memory", "format_bytes",
            "estimate", "check", "check_L"]
 
@@ -48,7 +51,6 @@ __all__ = ["MAX_L", "ResourceError", "Estimate", "available_memory", "format_byt
 #: a ``plus`` lattice) with int32, so L**2 must stay below 2**31.
 MAX_L = math.isqrt(2**31 - 1)          # 46340
 
-_INIT_RANDOM_BLOCK = 32 * (1 << 16)     # uint64 temporaries of one block of initial_spins
 _SCHEDULE_PER_SWEEP = 32               # arange + evaluation temporaries of a schedule (measured 25)
 _MEMBER_BYTES = 512                    # one Quench of a Population (measured ~230)
 _RS_BATCH = 1024                       # kernels._RS_BATCH
@@ -246,7 +248,7 @@ def estimate(L, replicas, n_sweeps=0, record_every=1, snapshot_every=None, *,
     random_start = isinstance(initial, str) and initial == "random"
     build = N * R + (2 * N * G if G != R or update == "checkerboard" else 0)
     if random_start:
-        build += _INIT_RANDOM_BLOCK + 16 * R
+        build += 8 * R                       # one uint64 key per replica
     parts["initial state"] = build
     if population:
         parts["protocol"] = _MEMBER_BYTES * R
@@ -261,14 +263,17 @@ def estimate(L, replicas, n_sweeps=0, record_every=1, snapshot_every=None, *,
     else:
         kernel = 16 * N + (N + 1 + 8 * min(N, _RS_BATCH)) * th
     parts["kernel arrays"] = kernel if c else 0
-    call_records = 24 * R * c_rec + 8 * c_rec
+    # records: M and B (int32; int64 beyond L = 32767), T (counted per replica,
+    # though a shared row is stored once) and t
+    rec_unit = (2 * record_dtype(L).itemsize + 8) * R + 16
+    call_records = rec_unit * c_rec
     final = N * R + (N * G if G != R else 0) if c else 0
     if chunk is not None and snapshot_every:
         final += N * R                          # the chunk's snapshot copy
     kept = 0
     if chunk is not None and keep and n:       # kept chunk by chunk, then joined: twice
         n_rec = n // re_
-        parts["records"] = 2 * (24 * R * n_rec + 8 * n_rec)
+        parts["records"] = 2 * rec_unit * n_rec
         if snapshot_every:
             parts["snapshots"] = 2 * (N * R + 8) * (n // int(snapshot_every))
         kept = parts["records"] + parts.get("snapshots", 0)

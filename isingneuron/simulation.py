@@ -22,7 +22,6 @@ Each chunk is one native call of the engine (no Python per sweep).
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 import time
@@ -262,7 +261,7 @@ class Simulation:
                 for w in self.writers:
                     w.append(tr)
                 if keep:     # the final spins of the last chunk only, not one copy per chunk
-                    parts.append(dataclasses.replace(tr, spins=None))
+                    parts.append(tr.replace(spins=None))
                     last = tr
                 done += n
                 if bar is not None:

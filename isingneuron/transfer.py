@@ -263,14 +263,11 @@ def _quench_of(traces: Traces):
 
 def _stack(parts: list[Traces]) -> Traces:
     """Pool replicas of runs with the same records (e.g. several seeds of one depth)."""
-    if len(parts) == 1:
-        return parts[0]
-    t = parts[0].t
-    if any(p.t.shape != t.shape or np.any(p.t != t) for p in parts):
-        raise ValueError("runs of one depth have different record times; cannot pool them")
-    return Traces(t=t, T=np.concatenate([p.T for p in parts]),
-                  m=np.concatenate([p.m for p in parts]),
-                  energy=np.concatenate([p.energy for p in parts]), attrs=dict(parts[0].attrs))
+    try:
+        return Traces.stack(parts)
+    except ValueError:
+        raise ValueError("runs of one depth have different record times; cannot pool them") \
+            from None
 
 
 def load_quench_runs(path) -> dict:

@@ -71,10 +71,10 @@ def test_estimate_counts_state_records_snapshots_and_temperatures():
     est = resources.estimate(64, 4, 1000, chunk=None)
     assert est.parts["lattice state"] == 64 * 64 * 4
     assert est.parts["temperatures"] >= 8 * 4 * 1000            # the (R, n) float64 array
-    assert est.parts["records"] >= 24 * 4 * 1000                # m, e, T per replica per record
+    assert est.parts["records"] >= 16 * 4 * 1000     # M, B (int32) and T per replica per record
     kept = resources.estimate(64, 4, 10**6, chunk=100, keep=True)
     dropped = resources.estimate(64, 4, 10**6, chunk=100, keep=False)
-    assert kept.total > dropped.total and kept.parts["records"] >= 2 * 24 * 4 * 10**6
+    assert kept.total > dropped.total and kept.parts["records"] >= 2 * 16 * 4 * 10**6
     snaps = resources.estimate(64, 4, 1000, snapshot_every=10, chunk=10)
     assert snaps.parts["snapshots"] >= 100 * 64 * 64 * 4
     assert resources.estimate(128, 4).total > resources.estimate(64, 4).total

@@ -184,7 +184,7 @@ def test_failed_points_and_file_status(tmp_path):
     assert (st["n_points"], st["done"], st["incomplete"], st["failed"]) == (5, 2, 1, 2)
     assert st["points"] == {"a": "done", "b": "done", "c": "failed", "d": "failed",
                             "e": "incomplete"}
-    assert st["config"] == "depths: [1, 2]\n" and st["schema_version"] == 1
+    assert st["config"] == "depths: [1, 2]\n" and st["schema_version"] == SCHEMA_VERSION
     assert list_points(path) == ["a", "b", "c", "d", "e"]
     with pytest.raises(RecorderError, match="'c' is failed: FloatingPointError: boom"):
         read_point(path, "c")
@@ -244,7 +244,7 @@ def empty(path):
 
 @pytest.mark.parametrize("make, message", [
     (foreign, "not an isingneuron file"),
-    (newer, "schema_version 2.*upgrade"),
+    (newer, "schema_version 3.*upgrade"),
     (truncated, "truncated or corrupt"),
     (garbage, "not an HDF5 file"),
     (empty, "not an HDF5 file"),
