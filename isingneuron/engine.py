@@ -48,8 +48,11 @@ import warnings
 
 import numpy as np
 
-from . import kernels, resources
-from ._rng import STREAM_INITIAL
+from . import resources
+from ._lazy import lazy_import
+
+# Numba (~0.3 s) and the kernels load at the first run, not at `import isingneuron`
+kernels = lazy_import("isingneuron.kernels")
 from .traces import Traces, record_dtype
 
 __all__ = ["Lattice", "simulate", "DYNAMICS", "BOUNDARIES", "UPDATES", "to_split", "to_natural",
@@ -128,7 +131,7 @@ def resolve_update(update, dynamics, L, boundary="periodic", purpose="kinetics")
             warnings.warn(CHECKERBOARD_METROPOLIS_MESSAGE, CheckerboardMetropolisWarning,
                           stacklevel=_caller_outside_package())
     return update
-_DYN_CODE = {"metropolis": kernels.METROPOLIS, "glauber": kernels.GLAUBER}
+_DYN_CODE = {"metropolis": 0, "glauber": 1}     # kernels.METROPOLIS, kernels.GLAUBER
 _ROWS_MIN_L = 512  # "auto" parallelises over rows only for lattices this large
 
 
@@ -164,6 +167,7 @@ def initial_spins(L: int, replicas: int, initial="random", seed: int = 0) -> np.
         if initial == "down":
             return -np.ones((replicas, L, L), np.int8)
         if initial == "random":
+            from ._rng import STREAM_INITIAL
             g = np.uint64(0x9E3779B97F4A7C15)
             out = np.empty((replicas, L * L), np.int8)
             with np.errstate(over="ignore"):

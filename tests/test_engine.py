@@ -283,3 +283,9 @@ def test_random_start_is_keyed_per_replica_and_site_and_built_in_place():
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
         assert (peak - L * L * R) / (L * L * R) < 2.0, (L, R, peak)   # the issue's goal
+
+
+def test_engine_dynamics_codes_are_the_kernels():
+    """engine spells the kernels' rule codes out (it loads the kernels lazily)."""
+    from isingneuron import engine, kernels
+    assert engine._DYN_CODE == {"metropolis": kernels.METROPOLIS, "glauber": kernels.GLAUBER}
