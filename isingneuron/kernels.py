@@ -333,6 +333,62 @@ def _rs_attempts(code, nbr, z, tab32, N, M, B):
     return M, B
 
 
+#: From this L on, random-sequential sweeps compute neighbour indices instead
+#: of reading the int32[N, 4] table: at 16 N bytes the table no longer fits in
+#: cache and its misses cost more than the arithmetic (measured 2.1-2.5x faster
+#: at L = 1024-2048, 1.0-1.4x at 512, slower below).
+_RS_ARITH_MIN_L = 512
+
+
+@njit(inline="always", cache=True)
+def _neighbours4(q, L, N, plus, invL):
+    """Flat indices of the 4 neighbours of site q (N: the + border slot)."""
+    i = np.int64((q + 0.5) * invL)        # q // L: exact, (q + 1/2) / L is 1/(2L) off any integer
+    j = q - i * L
+    if plus:
+        return (q - L if i > 0 else N, q + L if i < L - 1 else N,
+                q - 1 if j > 0 else N, q + 1 if j < L - 1 else N)
+    return (q - L if i > 0 else q + N - L, q + L if i < L - 1 else q - N + L,
+            q - 1 if j > 0 else q + L - 1, q + 1 if j < L - 1 else q - L + 1)
+
+
+@njit(inline="always", cache=True)
+def _rs_codes_arith(sf, L, plus, code):
+    """:func:`_rs_codes` with computed neighbour indices."""
+    N = sf.shape[0]
+    invL = 1.0 / L
+    for q in range(N):
+        a, b, c, d = _neighbours4(q, L, N, plus, invL)
+        nn = ((sf[a] if a < N else 1) + (sf[b] if b < N else 1)
+              + (sf[c] if c < N else 1) + (sf[d] if d < N else 1))
+        code[q] = np.uint8(16 * (sf[q] > 0) + nn + 4)
+    code[N] = 0
+
+
+@njit(inline="always", cache=True)
+def _rs_attempts_arith(code, z, tab32, L, N, plus, M, B):
+    """:func:`_rs_attempts` with computed neighbour indices (large L)."""
+    lo = np.uint64(0xFFFFFFFF)
+    uN = np.uint64(N)
+    invL = 1.0 / L
+    for k in range(z.shape[0]):
+        zk = z[k]
+        q = np.int64(((zk >> np.uint64(32)) * uN) >> np.uint64(32))
+        c = code[q]
+        if (zk & lo) <= tab32[c]:
+            new = np.int64(-1) if c >= 16 else np.int64(1)
+            code[q] = c ^ np.uint8(16)
+            M += 2 * new
+            B += 2 * new * (np.int64(c & 15) - 4)
+            d = np.uint8(2) if new > 0 else np.uint8(254)
+            n0, n1, n2, n3 = _neighbours4(q, L, N, plus, invL)
+            code[n0] += d
+            code[n1] += d
+            code[n2] += d
+            code[n3] += d
+    return M, B
+
+
 @njit(parallel=True, cache=True)
 def random_sequential_replicas(sp, temps, h, dynamics, plus, seed, sweep0,
                                record_every, m_out, e_out):
@@ -356,7 +412,8 @@ def random_sequential_replicas(sp, temps, h, dynamics, plus, seed, sweep0,
     L = sp.shape[1]
     N = L * L
     n = temps.shape[1]
-    nbr = neighbour_table(L, plus)
+    arith = L >= _RS_ARITH_MIN_L
+    nbr = neighbour_table(L if not arith else 1, plus)     # (no table for large L)
     for r in prange(R):
         tab = np.empty(10, np.uint32)
         tab32 = np.zeros(32, np.uint32)
@@ -364,7 +421,10 @@ def random_sequential_replicas(sp, temps, h, dynamics, plus, seed, sweep0,
         code = np.empty(N + 1, np.uint8)
         sf = sp[r].reshape(N)
         Mr, Br = _natural_MB_one(sp[r], plus)
-        _rs_codes(sf, nbr, code)
+        if arith:
+            _rs_codes_arith(sf, L, plus, code)
+        else:
+            _rs_codes(sf, nbr, code)
         T_last = np.nan
         for s in range(n):
             if temps[r, s] != T_last:
@@ -376,7 +436,10 @@ def random_sequential_replicas(sp, temps, h, dynamics, plus, seed, sweep0,
                 zb = z[:min(z.shape[0], N - a0)]
                 for k in range(zb.shape[0]):
                     zb[k] = mix64(key + (np.uint64(a0 + k) + np.uint64(1)) * GOLDEN)
-                Mr, Br = _rs_attempts(code, nbr, zb, tab32, N, Mr, Br)
+                if arith:
+                    Mr, Br = _rs_attempts_arith(code, zb, tab32, L, N, plus, Mr, Br)
+                else:
+                    Mr, Br = _rs_attempts(code, nbr, zb, tab32, N, Mr, Br)
             if (s + 1) % record_every == 0:
                 _store(r, (s + 1) // record_every - 1, Mr, Br, h, N, m_out, e_out)
         for q in range(N):

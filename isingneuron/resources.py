@@ -20,7 +20,8 @@ initial state                  N R, plus 8 bytes a replica (the keys of the rand
                                copies (``to_split``/``to_blocks``)
 temperatures                   8 R n (the (R, n) float64 array an engine call consumes)
                                + 32 n (evaluating a schedule); 16 R n for a Population
-kernel arrays                  random-sequential: int32 neighbour table 16 N, and a
+kernel arrays                  random-sequential: int32 neighbour table 16 N (L < 512;
+                               larger lattices compute the neighbours), and a
                                code array of N + 1 bytes per thread; Wolff: a stack of
                                8 N bytes per thread
 records (one engine call)      M and B (int32; int64 for L > 32767) and T (float64,
@@ -54,6 +55,7 @@ MAX_L = math.isqrt(2**31 - 1)          # 46340
 _SCHEDULE_PER_SWEEP = 32               # arange + evaluation temporaries of a schedule (measured 25)
 _MEMBER_BYTES = 512                    # one Quench of a Population (measured ~230)
 _RS_BATCH = 1024                       # kernels._RS_BATCH
+_RS_ARITH_MIN_L = 512                  # kernels._RS_ARITH_MIN_L
 
 
 class ResourceError(ValueError):
@@ -261,7 +263,8 @@ def estimate(L, replicas, n_sweeps=0, record_every=1, snapshot_every=None, *,
     elif update == "checkerboard":
         kernel = 64 * L * th
     else:
-        kernel = 16 * N + (N + 1 + 8 * min(N, _RS_BATCH)) * th
+        table = 16 * N if L < _RS_ARITH_MIN_L else 0     # computed neighbours beyond
+        kernel = table + (N + 1 + 8 * min(N, _RS_BATCH)) * th
     parts["kernel arrays"] = kernel if c else 0
     # records: M and B (int32; int64 beyond L = 32767), T (counted per replica,
     # though a shared row is stored once) and t

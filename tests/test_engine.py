@@ -289,3 +289,40 @@ def test_engine_dynamics_codes_are_the_kernels():
     """engine spells the kernels' rule codes out (it loads the kernels lazily)."""
     from isingneuron import engine, kernels
     assert engine._DYN_CODE == {"metropolis": kernels.METROPOLIS, "glauber": kernels.GLAUBER}
+
+
+def test_random_sequential_computed_neighbours_equal_the_table():
+    """Large lattices (L >= kernels._RS_ARITH_MIN_L) compute neighbour indices instead
+    of reading the table; the two give identical codes, flips and (M, B) for every
+    small L and both boundaries (wrap-around cases included), on the same draws."""
+    from numba import njit
+    from isingneuron import kernels as K
+
+    @njit
+    def both(sf, L, plus, z, tab32):
+        N = L * L
+        nbr = K.neighbour_table(L, plus)
+        c1 = np.empty(N + 1, np.uint8)
+        c2 = np.empty(N + 1, np.uint8)
+        K._rs_codes(sf, nbr, c1)
+        K._rs_codes_arith(sf, L, plus, c2)
+        same_codes = np.all(c1 == c2)
+        m1 = K._rs_attempts(c1, nbr, z, tab32, N, 0, 0)
+        m2 = K._rs_attempts_arith(c2, z, tab32, L, N, plus, 0, 0)
+        return same_codes, np.all(c1[:N] == c2[:N]), m1, m2
+
+    rng = np.random.default_rng(4)
+    for L in (2, 3, 4, 5, 8, 13):
+        for plus in (False, True):
+            sf = rng.choice(np.array([-1, 1], np.int8), L * L)
+            z = rng.integers(0, 2**63, 20 * L * L, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
+            tab32 = rng.integers(0, 2**32, 32, dtype=np.uint64).astype(np.uint32)
+            same_codes, same_after, m1, m2 = both(sf, L, plus, z, tab32)
+            assert same_codes and same_after and m1 == m2, (L, plus)
+
+
+def test_resources_mirror_the_kernel_constants():
+    """resources spells out kernel constants (it must not import numba)."""
+    from isingneuron import kernels, resources
+    assert resources._RS_BATCH == kernels._RS_BATCH
+    assert resources._RS_ARITH_MIN_L == kernels._RS_ARITH_MIN_L
