@@ -17,20 +17,28 @@ and ``split[r, 1-c, i, k - 1 + 2 p]`` with ``p = (i + c) % 2``.
 
 Bookkeeping
 -----------
-Each kernel carries, per replica, the exact integers ``M = sum_i s_i`` and
+Records are exact integers per replica, ``M = sum_i s_i`` and
 ``B = sum_<ij> s_i s_j`` (bonds to a fixed ``plus`` border included, each
-bond of a periodic L = 2 lattice counted twice as its neighbour sum does),
-updated flip by flip. The energy is ``E = -B - h M`` (J = 1). Records store
-``m = M / N`` and ``e = E / N`` after every ``record_every``-th sweep.
+bond of a periodic L = 2 lattice counted twice as its neighbour sum does).
+The energy is ``E = -B - h M`` (J = 1). Records store ``m = M / N`` and
+``e = E / N`` after every ``record_every``-th sweep. The checkerboard
+kernels take them in that sweep's colour-1 pass (each bond joins a colour-0
+and a colour-1 site, so ``B`` is the sum of ``s * nn`` over colour 1 plus
+the border bonds of colour 0).
 
 Acceptance
 ----------
 For a flip of spin ``s`` with neighbour sum ``nn`` the energy change is
-``dE = 2 s nn + 2 h s``. A flip is accepted when a 32-bit random integer is
-below ``floor(p * 2**32)``, with ``p = min(1, exp(-dE / T))`` (Metropolis) or
-``p = 1 / (1 + exp(dE / T))`` (Glauber, heat bath); the probability is thus
-exact to within ``2**-32``. The ten thresholds are tabulated once per sweep
-from that sweep's temperature.
+``dE = 2 s nn + 2 h s``. A flip is accepted when a uniform 32-bit random
+integer is at most ``floor(p * 2**32) - 1``, with ``p = min(1, exp(-dE / T))``
+(Metropolis) or ``p = 1 / (1 + exp(dE / T))`` (Glauber, heat bath); the
+probability is thus exact to within ``2**-32``. The ten thresholds are
+tabulated once per sweep from that sweep's temperature. The checkerboard
+kernels draw that 32-bit integer in two halves: 16 bits per site (one
+SplitMix64 output serves four sites) decide unless they equal the top half of
+the threshold; then (probability ``2**-16``) 16 more bits from a tie stream
+keyed by row and site decide: the same test, at the same ``2**-32``
+precision (see :func:`_decide`).
 """
 
 import numpy as np
@@ -52,8 +60,23 @@ def _fill_thresholds(tab, T, h, dynamics):
     The 32-bit threshold is ``floor(p * 2**32) - 1`` (clamped to >= 0), so a
     uniform 32-bit draw ``u`` satisfies ``u <= tab`` with probability
     ``floor(p * 2**32) / 2**32``, except ``p < 2**-32``, which flips with
-    probability 2**-32.
+    probability 2**-32. Without a field ``dE = 2 x`` takes the values
+    0, +-4, +-8 and the table needs one ``exp`` (``e1 = exp(-4 / T)``,
+    ``e2 = e1**2``, each p written without overflow), not ten: it is
+    recomputed at every sweep where a lane's temperature changes.
     """
+    if h == 0.0:
+        e1 = np.exp(-4.0 / T)
+        e2 = e1 * e1
+        for xi in range(5):
+            if dynamics == METROPOLIS:
+                p = 1.0 if xi <= 2 else (e1 if xi == 3 else e2)
+            else:
+                p = (1.0 / (1.0 + e2), 1.0 / (1.0 + e1), 0.5,
+                     e1 / (1.0 + e1), e2 / (1.0 + e2))[xi]
+            q = np.floor(p * _TWO32) - 1.0
+            tab[xi] = tab[5 + xi] = np.uint32(min(max(q, 0.0), _TWO32 - 1.0))
+        return
     for si in range(2):
         s = 2 * si - 1
         for xi in range(5):
@@ -110,22 +133,32 @@ def _row_sources(bf, c, i, plus, ones, W, ext):
 
 
 @njit(inline="always", cache=True)
-def _row_draws(keys, rnd64, W, L2):
-    """The 16-bit draws of a row, ``rnd64.view(np.uint16)[k * W + w]`` for
-    site k of lane w: bits ``16 (k % 4)`` to ``16 (k % 4) + 15`` of output
-    ``k // 4`` of the stream ``keys[w]`` (one 64-bit output serves four
-    sites). ``rnd64`` holds ``ceil(L2 / 4) W`` words.
+def _draw_buffers(L2, W):
+    """Scratch for :func:`_row_draws`: (words, their uint16 view), made once,
+    not per row."""
+    rnd64 = np.empty((L2 + 3) // 4 * W, np.uint64)
+    return rnd64, rnd64.view(np.uint16)
+
+
+@njit(inline="always", cache=True)
+def _row_draws(keys, rnd, W, L2):
+    """The 16-bit draws of a row into ``rnd`` (:func:`_draw_buffers`):
+    ``rnd[1][k * W + w]`` for site k of lane w is bits ``16 (k % 4)`` to
+    ``16 (k % 4) + 15`` of output ``k // 4`` of the stream ``keys[w]`` (one
+    64-bit output serves four sites).
     """
+    rnd64 = rnd[0]
     Q = (L2 + 3) // 4
     if W == 1:
         key = keys[0]
         for q in range(Q):
             rnd64[q] = mix64(key + (np.uint64(q) + np.uint64(1)) * GOLDEN)
     else:
-        u = rnd64.view(np.uint16)
+        u = rnd[1]
         m16 = np.uint64(0xFFFF)
         for q in range(Q):
             inc = (np.uint64(q) + np.uint64(1)) * GOLDEN
+            # (slices: 2-d or offset indices here do not vectorise)
             u0 = u[4 * q * W:]
             u1 = u[(4 * q + 1) * W:]
             u2 = u[(4 * q + 2) * W:]
@@ -159,10 +192,10 @@ def _decide(s, v, thr):
     :func:`_fill_thresholds`). Write ``U = 2**16 v + v'`` and ``tab = 2**16
     thr + lo``: ``U <= tab`` iff ``v < thr``, or ``v == thr`` and ``v' <= lo``.
     ``v`` is the site's 16-bit draw: ``v < thr`` flips, ``v > thr`` keeps, and
-    a tie (probability ``2**-16``) is marked by doubling the spin (+-2), to be
+    a tie (probability ``2**-16``) is marked as ``s ^ 2`` (+-3), to be
     settled with 16 further bits ``v'`` by :func:`_settle_ties`.
     """
-    return np.int8(-s) if v < thr else (np.int8(s + s) if v == thr else s)
+    return np.int8(-s) if v < thr else (s ^ np.int8(2) if v == thr else s)
 
 
 @njit(inline="always", cache=True)
@@ -172,21 +205,29 @@ def _flip_row(cur, up, dn, mid, side, u, hi, with_field):
     One flat loop: the neighbour sum is added up in place, the thresholds
     (top 16 bits, ``hi``) sit in registers and are picked by selects, not
     gathers, so the loop vectorises (16-bit lanes). Without a field the
-    threshold depends on ``s * nn`` alone.
+    threshold depends on ``s * nn`` alone (one chain of selects, not two).
     """
     a0, a1, a2, a3, a4 = hi[0], hi[1], hi[2], hi[3], hi[4]
     b0, b1, b2, b3, b4 = hi[5], hi[6], hi[7], hi[8], hi[9]
     tie = False
-    for j in range(cur.shape[0]):
-        s = cur[j]
-        nn = np.int8(up[j] + dn[j] + mid[j] + side[j])
-        x = nn if s > 0 else np.int8(-nn)
-        thr = _step(x, b0, b1, b2, b3, b4)
-        if with_field:
-            thr = thr if s > 0 else _step(x, a0, a1, a2, a3, a4)
-        v = u[j]
-        cur[j] = _decide(s, v, thr)
-        tie |= v == thr
+    if with_field:
+        for j in range(cur.shape[0]):
+            s = cur[j]
+            nn = np.int8(up[j] + dn[j] + mid[j] + side[j])
+            x = nn if s > 0 else np.int8(-nn)
+            thr = _step(x, b0, b1, b2, b3, b4) if s > 0 else _step(x, a0, a1, a2, a3, a4)
+            v = u[j]
+            cur[j] = _decide(s, v, thr)
+            tie |= v == thr
+    else:
+        for j in range(cur.shape[0]):
+            s = cur[j]
+            nn = np.int8(up[j] + dn[j] + mid[j] + side[j])
+            x = nn if s > 0 else np.int8(-nn)
+            thr = _step(x, b0, b1, b2, b3, b4)
+            v = u[j]
+            cur[j] = _decide(s, v, thr)
+            tie |= v == thr
     return tie
 
 
@@ -198,22 +239,77 @@ def _flip_row_lanes(cur, up, dn, mid, side, u, th, with_field):
     a0, a1, a2, a3, a4 = th[0], th[1], th[2], th[3], th[4]
     b0, b1, b2, b3, b4 = th[5], th[6], th[7], th[8], th[9]
     tie = False
-    for j in range(cur.shape[0]):
-        s = cur[j]
-        nn = np.int8(up[j] + dn[j] + mid[j] + side[j])
-        x = nn if s > 0 else np.int8(-nn)
-        thr = _step(x, b0[j], b1[j], b2[j], b3[j], b4[j])
-        if with_field:
-            thr = thr if s > 0 else _step(x, a0[j], a1[j], a2[j], a3[j], a4[j])
-        v = u[j]
-        cur[j] = _decide(s, v, thr)
-        tie |= v == thr
+    if with_field:
+        for j in range(cur.shape[0]):
+            s = cur[j]
+            nn = np.int8(up[j] + dn[j] + mid[j] + side[j])
+            x = nn if s > 0 else np.int8(-nn)
+            thr_p = _step(x, b0[j], b1[j], b2[j], b3[j], b4[j])
+            thr_m = _step(x, a0[j], a1[j], a2[j], a3[j], a4[j])
+            thr = thr_p if s > 0 else thr_m
+            v = u[j]
+            cur[j] = _decide(s, v, thr)
+            tie |= v == thr
+    else:
+        for j in range(cur.shape[0]):
+            s = cur[j]
+            nn = np.int8(up[j] + dn[j] + mid[j] + side[j])
+            x = nn if s > 0 else np.int8(-nn)
+            thr = _step(x, b0[j], b1[j], b2[j], b3[j], b4[j])
+            v = u[j]
+            cur[j] = _decide(s, v, thr)
+            tie |= v == thr
     return tie
 
 
 @njit(inline="always", cache=True)
+def _flip_row_sums(cur, up, dn, mid, side, u, hi, with_field):
+    """:func:`_flip_row` that also returns the row's record sums (as
+    :func:`_row_sums`, from the new spins): (tie, m, b). The sums are
+    valid only without a tie (a tied spin is not final yet)."""
+    n = cur.shape[0]
+    tie = False
+    m = 0
+    b = 0
+    for a in range(0, n, _SUM16):
+        e = min(n, a + _SUM16)
+        c_, u_, d_, m_, s_, r_ = cur[a:e], up[a:e], dn[a:e], mid[a:e], side[a:e], u[a:e]
+        m16 = np.int16(0)
+        b16 = np.int16(0)
+        a0, a1, a2, a3, a4 = hi[0], hi[1], hi[2], hi[3], hi[4]
+        b0, b1, b2, b3, b4 = hi[5], hi[6], hi[7], hi[8], hi[9]
+        if with_field:
+            for j in range(e - a):
+                s = c_[j]
+                nn = np.int8(u_[j] + d_[j] + m_[j] + s_[j])
+                x = nn if s > 0 else np.int8(-nn)
+                thr = _step(x, b0, b1, b2, b3, b4) if s > 0 else _step(x, a0, a1, a2, a3, a4)
+                v = r_[j]
+                t = _decide(s, v, thr)
+                c_[j] = t
+                tie |= v == thr
+                m16 = np.int16(m16 + np.int8(t + m_[j]))
+                b16 = np.int16(b16 + (np.int8(-x) if v < thr else x))
+        else:
+            for j in range(e - a):
+                s = c_[j]
+                nn = np.int8(u_[j] + d_[j] + m_[j] + s_[j])
+                x = nn if s > 0 else np.int8(-nn)
+                thr = _step(x, b0, b1, b2, b3, b4)
+                v = r_[j]
+                t = _decide(s, v, thr)
+                c_[j] = t
+                tie |= v == thr
+                m16 = np.int16(m16 + np.int8(t + m_[j]))
+                b16 = np.int16(b16 + (np.int8(-x) if v < thr else x))
+        m += m16
+        b += b16
+    return tie, m, b
+
+
+@njit(inline="always", cache=True)
 def _settle_ties(cur, up, dn, mid, side, lo, with_field, keys, W):
-    """Second stage of :func:`_decide` for the tied sites (spin +-2) of a row.
+    """Second stage of :func:`_decide` for the tied sites (spin +-3) of a row.
 
     Site ``j`` of the row is site ``k = j // W`` of lane ``w = j % W``; its
     further bits ``v'`` are the top 16 bits of output k of the tie stream
@@ -221,9 +317,9 @@ def _settle_ties(cur, up, dn, mid, side, lo, with_field, keys, W):
     does not depend on the layout): flip iff ``v' <= lo[t, w]``.
     """
     for j in range(cur.shape[0]):
-        s2 = cur[j]
-        if s2 == 2 or s2 == -2:
-            s = np.int8(s2 // 2)
+        s3 = cur[j]
+        if s3 == 3 or s3 == -3:
+            s = np.int8(1) if s3 > 0 else np.int8(-1)
             w = j % W
             nn = np.int64(up[j]) + np.int64(dn[j]) + np.int64(mid[j]) + np.int64(side[j])
             x = nn if s > 0 else -nn
@@ -232,16 +328,33 @@ def _settle_ties(cur, up, dn, mid, side, lo, with_field, keys, W):
             cur[j] = np.int8(-s) if v >> np.uint64(48) <= lo[t, w] else s
 
 
+_SUM16 = 8191   # sites per int16 partial sum of _row_sums: |sum| <= 4 * 8191 < 2**15
+
+
 @njit(inline="always", cache=True)
 def _row_sums(cur, up, dn, mid, side):
-    """(sum of row (1, i) and row (0, i), sum of s * nn over row (1, i)), int64."""
+    """(sum of rows (1, i) and (0, i), sum of s * nn over row (1, i)).
+
+    The int8 terms are summed in int16 lanes, in pieces of ``_SUM16`` sites
+    that cannot overflow (``np.int16(...)`` around each sum keeps Numba from
+    widening the accumulators to int64: a quarter of the lanes).
+    """
+    n = cur.shape[0]
     m = 0
     b = 0
-    for j in range(cur.shape[0]):
-        s = cur[j]
-        nn = np.int8(up[j] + dn[j] + mid[j] + side[j])
-        m += np.int32(s) + np.int32(mid[j])
-        b += np.int32(np.int8(s * nn))
+    for a in range(0, n, _SUM16):
+        e = min(n, a + _SUM16)
+        # (slices: an index j + a with a run-time a defeats vectorisation)
+        c_, u_, d_, m_, s_ = cur[a:e], up[a:e], dn[a:e], mid[a:e], side[a:e]
+        m16 = np.int16(0)
+        b16 = np.int16(0)
+        for j in range(e - a):
+            s = c_[j]
+            nn = np.int8(u_[j] + d_[j] + m_[j] + s_[j])
+            m16 = np.int16(m16 + np.int8(s + m_[j]))
+            b16 = np.int16(b16 + (nn if s > 0 else np.int8(-nn)))
+        m += m16
+        b += b16
     return m, b
 
 
@@ -252,37 +365,44 @@ def _row_sums_lanes(cur, up, dn, mid, side, acc_m, acc_b):
     for j in range(cur.shape[0]):
         s = cur[j]
         nn = np.int8(up[j] + dn[j] + mid[j] + side[j])
-        acc_m[j] += np.int32(s) + np.int32(mid[j])
-        acc_b[j] += np.int32(np.int8(s * nn))
+        acc_m[j] = np.int32(acc_m[j] + np.int8(s + mid[j]))
+        acc_b[j] = np.int32(acc_b[j] + (nn if s > 0 else np.int8(-nn)))
 
 
 @njit(inline="always", cache=True)
-def _update_row(bf, c, i, plus, ones, W, ext, rnd64, hi, th, lanes, lo, with_field,
-                skeys, keys):
+def _update_row(bf, c, i, plus, ones, W, ext, rnd, hi, th, lanes, lo, with_field,
+                skeys, keys, sums):
     """One update attempt for every spin of row (c, i) of a lattice or block.
 
     Row keys from the lanes' sweep keys ``skeys``; ``lanes``: per-site
     thresholds ``th`` (else ``hi`` for all). Returns the row's neighbour
-    rows (valid until the next call, for the records).
+    rows (valid until the next call, for the records) and, with ``sums``
+    (one lattice), the row's record sums (:func:`_row_sums`).
     """
     L2 = bf.shape[2] // W
     for w in range(W):
         keys[w] = row_key_final(skeys[w], STREAM_CHECKERBOARD + c, i)
     up, mid, dn, side = _row_sources(bf, c, i, plus, ones, W, ext)
-    _row_draws(keys, rnd64, W, L2)
-    u = rnd64.view(np.uint16)
+    _row_draws(keys, rnd, W, L2)
+    u = rnd[1]
     cur = bf[c, i]
+    m = 0
+    b = 0
     if lanes:
         tie = _flip_row_lanes(cur, up, dn, mid, side, u, th, with_field)
+    elif sums:
+        tie, m, b = _flip_row_sums(cur, up, dn, mid, side, u, hi, with_field)
     else:
         tie = _flip_row(cur, up, dn, mid, side, u, hi, with_field)
     if tie:
         _settle_ties(cur, up, dn, mid, side, lo, with_field, keys, W)
-    return up, mid, dn, side
+        if sums:
+            m, b = _row_sums(cur, up, dn, mid, side)
+    return up, mid, dn, side, m, b
 
 
 @njit(inline="always", cache=True)
-def _sweep_part(bf, a, b, part, plus, ones, W, ext, rnd64, hi, th, lanes, lo, with_field,
+def _sweep_part(bf, a, b, part, plus, ones, W, ext, rnd, hi, th, lanes, lo, with_field,
                 skeys, keys, rec, acc_m, acc_b):
     """Part 1 or 2 of one checkerboard sweep of rows [a, b).
 
@@ -317,15 +437,14 @@ def _sweep_part(bf, a, b, part, plus, ones, W, ext, rnd64, hi, th, lanes, lo, wi
             i = a if t == 0 else b - 1
             if t == 1 and i == a:
                 continue
-        up, mid, dn, side = _update_row(bf, c, i, plus, ones, W, ext, rnd64, hi, th, lanes,
-                                        lo, with_field, skeys, keys)
-        if rec and c == 1:
-            if acc_m.shape[0] == 0:
-                dm, db = _row_sums(bf[1, i], up, dn, mid, side)
-                m += dm
-                bb += db
-            else:
-                _row_sums_lanes(bf[1, i], up, dn, mid, side, acc_m, acc_b)
+        lat = acc_m.shape[0] == 0
+        up, mid, dn, side, dm, db = _update_row(bf, c, i, plus, ones, W, ext, rnd, hi, th,
+                                                lanes, lo, with_field, skeys, keys,
+                                                rec and c == 1 and lat)
+        m += dm
+        bb += db
+        if rec and c == 1 and not lat:
+            _row_sums_lanes(bf[1, i], up, dn, mid, side, acc_m, acc_b)
     return m, bb
 
 
@@ -368,7 +487,7 @@ def checkerboard_replicas(sp, temps, h, dynamics, plus, seed, sweep0,
     for r in prange(R):
         bf = sp[r]
         ext = np.empty(L2 + 2, np.int8)
-        rnd64 = np.empty((L2 + 3) // 4, np.uint64)
+        rnd = _draw_buffers(L2, 1)
         ones = np.ones(L2, np.int8)
         tab = np.empty(10, np.uint32)
         hi = np.empty(10, np.uint16)
@@ -386,7 +505,7 @@ def checkerboard_replicas(sp, temps, h, dynamics, plus, seed, sweep0,
             M = 0
             B0[0] = 0
             for part in range(1, 3):
-                m, b = _sweep_part(bf, 0, L, part, plus, ones, 1, ext, rnd64, hi, th, False, lo,
+                m, b = _sweep_part(bf, 0, L, part, plus, ones, 1, ext, rnd, hi, th, False, lo,
                                    with_field, skeys, keys, rec, no_acc, no_acc)
                 M += m
                 B0[0] += b
@@ -426,6 +545,7 @@ def checkerboard_rows(sp, temps, h, dynamics, plus, seed, sweep0,
     n_chunks = -(-L // _ROW_CHUNK)
     ext_all = np.empty((n_chunks, L2 + 2), np.int8)
     rnd_all = np.empty((n_chunks, (L2 + 3) // 4), np.uint64)
+    u16_all = rnd_all.view(np.uint16)
     keys_all = np.empty((n_chunks, 1), np.uint64)
     Mc = np.zeros(n_chunks, np.int64)
     Bc = np.zeros(n_chunks, np.int64)
@@ -439,7 +559,9 @@ def checkerboard_rows(sp, temps, h, dynamics, plus, seed, sweep0,
             for part in range(1, 3):
                 for ch in prange(n_chunks):
                     m, b = _sweep_part(bf, ch * _ROW_CHUNK, min(L, (ch + 1) * _ROW_CHUNK), part,
-                                       plus, ones, 1, ext_all[ch], rnd_all[ch], hi, th, False, lo,
+                                       plus, ones, 1, ext_all[ch],
+                                       (rnd_all[ch], u16_all[ch]), hi, th,
+                                       False, lo,
                                        with_field, skeys, keys_all[ch], rec, no_acc, no_acc)
                     Mc[ch] = m if part == 1 else Mc[ch] + m
                     Bc[ch] = b if part == 1 else Bc[ch] + b
@@ -768,7 +890,7 @@ def checkerboard_blocks(bp, temps, h, dynamics, plus, seed, sweep0,
         bf = bp[g].reshape((2, L, n_row))
         ext = np.empty(n_row + 2 * W, np.int8)
         ones = np.ones(n_row, np.int8)
-        rnd64 = np.empty((L2 + 3) // 4 * W, np.uint64)
+        rnd = _draw_buffers(L2, W)
         tab = np.empty(10, np.uint32)
         hi_l = np.empty((10, W), np.uint16)
         lo = np.empty((10, W), np.uint16)
@@ -807,7 +929,7 @@ def checkerboard_blocks(bp, temps, h, dynamics, plus, seed, sweep0,
                 acc_m[:] = 0
                 acc_b[:] = 0
             for part in range(1, 3):
-                _sweep_part(bf, 0, L, part, plus, ones, W, ext, rnd64, hi, th, not shared, lo,
+                _sweep_part(bf, 0, L, part, plus, ones, W, ext, rnd, hi, th, not shared, lo,
                             with_field, skeys, keys, rec, acc_m, acc_b)
             if rec:
                 _lane_totals(acc_m, acc_b, W, M, B)
