@@ -17,20 +17,28 @@ and ``split[r, 1-c, i, k - 1 + 2 p]`` with ``p = (i + c) % 2``.
 
 Bookkeeping
 -----------
-Each kernel carries, per replica, the exact integers ``M = sum_i s_i`` and
+Records are exact integers per replica, ``M = sum_i s_i`` and
 ``B = sum_<ij> s_i s_j`` (bonds to a fixed ``plus`` border included, each
-bond of a periodic L = 2 lattice counted twice as its neighbour sum does),
-updated flip by flip. The energy is ``E = -B - h M`` (J = 1). Records store
-``m = M / N`` and ``e = E / N`` after every ``record_every``-th sweep.
+bond of a periodic L = 2 lattice counted twice as its neighbour sum does).
+The energy is ``E = -B - h M`` (J = 1). Records store ``m = M / N`` and
+``e = E / N`` after every ``record_every``-th sweep. The checkerboard
+kernels take them in that sweep's colour-1 pass (each bond joins a colour-0
+and a colour-1 site, so ``B`` is the sum of ``s * nn`` over colour 1 plus
+the border bonds of colour 0).
 
 Acceptance
 ----------
 For a flip of spin ``s`` with neighbour sum ``nn`` the energy change is
-``dE = 2 s nn + 2 h s``. A flip is accepted when a 32-bit random integer is
-below ``floor(p * 2**32)``, with ``p = min(1, exp(-dE / T))`` (Metropolis) or
-``p = 1 / (1 + exp(dE / T))`` (Glauber, heat bath); the probability is thus
-exact to within ``2**-32``. The ten thresholds are tabulated once per sweep
-from that sweep's temperature.
+``dE = 2 s nn + 2 h s``. A flip is accepted when a uniform 32-bit random
+integer is at most ``floor(p * 2**32) - 1``, with ``p = min(1, exp(-dE / T))``
+(Metropolis) or ``p = 1 / (1 + exp(dE / T))`` (Glauber, heat bath); the
+probability is thus exact to within ``2**-32``. The ten thresholds are
+tabulated once per sweep from that sweep's temperature. The checkerboard
+kernels draw that 32-bit integer in two halves: 16 bits per site (one
+SplitMix64 output serves four sites) decide unless they equal the top half of
+the threshold; then (probability ``2**-16``) 16 more bits from a tie stream
+keyed by row and site decide: the same test, at the same ``2**-32``
+precision (see :func:`_decide`).
 """
 
 import numpy as np
@@ -42,6 +50,7 @@ from ._rng import (GOLDEN, STREAM_CHECKERBOARD, STREAM_RANDOM_SITE, STREAM_WOLFF
 METROPOLIS = 0
 GLAUBER = 1
 _TWO32 = 4294967296.0
+_TIE = np.uint64(0x5851F42D4C957F2D)   # key ^ _TIE: a row's stream of tie-breaking bits
 
 
 @njit(inline="always", cache=True)
@@ -51,8 +60,23 @@ def _fill_thresholds(tab, T, h, dynamics):
     The 32-bit threshold is ``floor(p * 2**32) - 1`` (clamped to >= 0), so a
     uniform 32-bit draw ``u`` satisfies ``u <= tab`` with probability
     ``floor(p * 2**32) / 2**32``, except ``p < 2**-32``, which flips with
-    probability 2**-32.
+    probability 2**-32. Without a field ``dE = 2 x`` takes the values
+    0, +-4, +-8 and the table needs one ``exp`` (``e1 = exp(-4 / T)``,
+    ``e2 = e1**2``, each p written without overflow), not ten: it is
+    recomputed at every sweep where a lane's temperature changes.
     """
+    if h == 0.0:
+        e1 = np.exp(-4.0 / T)
+        e2 = e1 * e1
+        for xi in range(5):
+            if dynamics == METROPOLIS:
+                p = 1.0 if xi <= 2 else (e1 if xi == 3 else e2)
+            else:
+                p = (1.0 / (1.0 + e2), 1.0 / (1.0 + e1), 0.5,
+                     e1 / (1.0 + e1), e2 / (1.0 + e2))[xi]
+            q = np.floor(p * _TWO32) - 1.0
+            tab[xi] = tab[5 + xi] = np.uint32(min(max(q, 0.0), _TWO32 - 1.0))
+        return
     for si in range(2):
         s = 2 * si - 1
         for xi in range(5):
@@ -67,40 +91,84 @@ def _fill_thresholds(tab, T, h, dynamics):
 
 
 @njit(inline="always", cache=True)
-def _neighbours(sp, r, c, i, plus, ones, nn):
-    """nn[k] = sum of the four neighbours of split[r, c, i, k] (int8)."""
-    L = sp.shape[2]
-    L2 = sp.shape[3]
-    o = 1 - c
-    mid = sp[r, o, i]
-    if plus:
-        up = ones if i == 0 else sp[r, o, i - 1]
-        dn = ones if i == L - 1 else sp[r, o, i + 1]
-    else:
-        up = sp[r, o, (i - 1) % L]
-        dn = sp[r, o, (i + 1) % L]
-    for k in range(L2):
-        nn[k] = up[k] + dn[k] + mid[k]
-    if (i + c) & 1:          # p = 1: side neighbours at k and k + 1
-        for k in range(L2 - 1):
-            nn[k] += mid[k + 1]
-        nn[L2 - 1] += 1 if plus else mid[0]
-    else:                    # p = 0: side neighbours at k - 1 and k
-        for k in range(1, L2):
-            nn[k] += mid[k - 1]
-        nn[0] += 1 if plus else mid[L2 - 1]
+def _split_thresholds(tab, hi, lo, w):
+    """hi[t], lo[t, w]: the top and bottom 16 bits of the 32-bit threshold tab[t]."""
+    for t in range(10):
+        hi[t] = np.uint16(tab[t] >> np.uint32(16))
+        lo[t, w] = np.uint16(tab[t] & np.uint32(0xFFFF))
 
 
 @njit(inline="always", cache=True)
-def _update_row(cur, nn, rnd64, tab, with_field, key):
-    """One update attempt for every spin of a row, given neighbour sums.
+def _row_sources(bf, c, i, plus, ones, W, ext):
+    """(up, mid, dn, side): the four rows whose sum is the neighbour sum of row (c, i).
 
-    Branch-free and vectorised: two 32-bit draws come from each 64-bit
-    SplitMix64 output (the k-th site uses half k % 2 of output k // 2).
+    ``bf`` is one lattice (``W = 1``) or one block of W lanes, seen as
+    ``int8[2, L, n]`` with flat rows (site k of lane w at ``j = k W + w``);
+    ``ones`` is a row of +1 (the fixed border of ``plus``). The side
+    neighbours of site k are k and ``k + 1`` (``p = (i + c) % 2 = 1``) or
+    ``k - 1`` and k (``p = 0``): ``mid`` is the other colour's row i and
+    ``side`` the same row shifted by one site, read from ``ext`` (scratch of
+    ``n + 2 W``), which holds the row with its wrapped (or border) sites at
+    both ends, so that every loop runs over the whole, even, row length
+    (a loop over ``n - 1`` sites ends in a slow scalar remainder).
     """
-    for q in range(rnd64.shape[0]):
-        rnd64[q] = mix64(key + (np.uint64(q) + np.uint64(1)) * GOLDEN)
-    _flip_row(cur, nn, rnd64.view(np.uint32), tab, with_field)
+    L = bf.shape[1]
+    n = bf.shape[2]
+    o = 1 - c
+    mid = bf[o, i]
+    if plus:
+        up = ones if i == 0 else bf[o, i - 1]
+        dn = ones if i == L - 1 else bf[o, i + 1]
+    else:
+        up = bf[o, i - 1 if i > 0 else L - 1]
+        dn = bf[o, i + 1 if i < L - 1 else 0]
+    e = ext[W:W + n]
+    for j in range(n):
+        e[j] = mid[j]
+    for w in range(W):
+        ext[w] = 1 if plus else mid[n - W + w]
+        ext[n + W + w] = 1 if plus else mid[w]
+    side = ext[2 * W:] if (i + c) & 1 else ext[:n]
+    return up, mid, dn, side
+
+
+@njit(inline="always", cache=True)
+def _draw_buffers(L2, W):
+    """Scratch for :func:`_row_draws`: (words, their uint16 view), made once,
+    not per row."""
+    rnd64 = np.empty((L2 + 3) // 4 * W, np.uint64)
+    return rnd64, rnd64.view(np.uint16)
+
+
+@njit(inline="always", cache=True)
+def _row_draws(keys, rnd, W, L2):
+    """The 16-bit draws of a row into ``rnd`` (:func:`_draw_buffers`):
+    ``rnd[1][k * W + w]`` for site k of lane w is bits ``16 (k % 4)`` to
+    ``16 (k % 4) + 15`` of output ``k // 4`` of the stream ``keys[w]`` (one
+    64-bit output serves four sites).
+    """
+    rnd64 = rnd[0]
+    Q = (L2 + 3) // 4
+    if W == 1:
+        key = keys[0]
+        for q in range(Q):
+            rnd64[q] = mix64(key + (np.uint64(q) + np.uint64(1)) * GOLDEN)
+    else:
+        u = rnd[1]
+        m16 = np.uint64(0xFFFF)
+        for q in range(Q):
+            inc = (np.uint64(q) + np.uint64(1)) * GOLDEN
+            # (slices: 2-d or offset indices here do not vectorise)
+            u0 = u[4 * q * W:]
+            u1 = u[(4 * q + 1) * W:]
+            u2 = u[(4 * q + 2) * W:]
+            u3 = u[(4 * q + 3) * W:]
+            for w in range(W):
+                z = mix64(keys[w] + inc)
+                u0[w] = np.uint16(z & m16)
+                u1[w] = np.uint16((z >> np.uint64(16)) & m16)
+                u2[w] = np.uint16((z >> np.uint64(32)) & m16)
+                u3[w] = np.uint16(z >> np.uint64(48))
 
 
 @njit(inline="always", cache=True)
@@ -117,49 +185,282 @@ def _step(x, t0, t1, t2, t3, t4):
 
 
 @njit(inline="always", cache=True)
-def _flip_row(cur, nn, u, tab, with_field):
-    """Flip ``cur[j]`` when the 32-bit draw ``u[j] <= tab[...]`` (one flat loop).
+def _decide(s, v, thr):
+    """First, 16-bit stage of the acceptance test of spin s: the new spin.
 
-    The thresholds sit in registers and are picked by selects, not gathers,
-    so the loop vectorises. Without a field the threshold depends on
-    ``s * nn`` alone.
+    The exact test flips when a uniform 32-bit ``U <= tab`` (the threshold of
+    :func:`_fill_thresholds`). Write ``U = 2**16 v + v'`` and ``tab = 2**16
+    thr + lo``: ``U <= tab`` iff ``v < thr``, or ``v == thr`` and ``v' <= lo``.
+    ``v`` is the site's 16-bit draw: ``v < thr`` flips, ``v > thr`` keeps, and
+    a tie (probability ``2**-16``) is marked as ``s ^ 2`` (+-3), to be
+    settled with 16 further bits ``v'`` by :func:`_settle_ties`.
     """
-    a0, a1, a2, a3, a4 = tab[0], tab[1], tab[2], tab[3], tab[4]
-    b0, b1, b2, b3, b4 = tab[5], tab[6], tab[7], tab[8], tab[9]
-    if with_field:
-        for j in range(cur.shape[0]):
-            s = cur[j]
-            x = nn[j] if s > 0 else np.int8(-nn[j])
-            thr = _step(x, b0, b1, b2, b3, b4) if s > 0 else _step(x, a0, a1, a2, a3, a4)
-            cur[j] = np.int8(-s) if u[j] <= thr else s
-    else:
-        for j in range(cur.shape[0]):
-            s = cur[j]
-            x = nn[j] if s > 0 else np.int8(-nn[j])
-            cur[j] = np.int8(-s) if u[j] <= _step(x, b0, b1, b2, b3, b4) else s
+    return np.int8(-s) if v < thr else (s ^ np.int8(2) if v == thr else s)
 
 
 @njit(inline="always", cache=True)
-def _split_MB(sp, r, plus, ones, nn):
-    """Exact M and B of replica r in the split layout (one pass)."""
-    L = sp.shape[2]
-    L2 = sp.shape[3]
-    M = 0
-    B = 0
+def _flip_row(cur, up, dn, mid, side, u, hi, with_field):
+    """First stage (:func:`_decide`) for every spin of a row; True if a tie.
+
+    One flat loop: the neighbour sum is added up in place, the thresholds
+    (top 16 bits, ``hi``) sit in registers and are picked by selects, not
+    gathers, so the loop vectorises (16-bit lanes). Without a field the
+    threshold depends on ``s * nn`` alone (one chain of selects, not two).
+    """
+    a0, a1, a2, a3, a4 = hi[0], hi[1], hi[2], hi[3], hi[4]
+    b0, b1, b2, b3, b4 = hi[5], hi[6], hi[7], hi[8], hi[9]
+    tie = False
+    if with_field:
+        for j in range(cur.shape[0]):
+            s = cur[j]
+            nn = np.int8(up[j] + dn[j] + mid[j] + side[j])
+            x = nn if s > 0 else np.int8(-nn)
+            thr = _step(x, b0, b1, b2, b3, b4) if s > 0 else _step(x, a0, a1, a2, a3, a4)
+            v = u[j]
+            cur[j] = _decide(s, v, thr)
+            tie |= v == thr
+    else:
+        for j in range(cur.shape[0]):
+            s = cur[j]
+            nn = np.int8(up[j] + dn[j] + mid[j] + side[j])
+            x = nn if s > 0 else np.int8(-nn)
+            thr = _step(x, b0, b1, b2, b3, b4)
+            v = u[j]
+            cur[j] = _decide(s, v, thr)
+            tie |= v == thr
+    return tie
+
+
+@njit(inline="always", cache=True)
+def _flip_row_lanes(cur, up, dn, mid, side, u, th, with_field):
+    """As :func:`_flip_row` with a threshold per site: ``th[t, j]`` (the
+    table of site j's lane, see :func:`_lane_thresholds`), for blocks whose
+    lanes run at different temperatures."""
+    a0, a1, a2, a3, a4 = th[0], th[1], th[2], th[3], th[4]
+    b0, b1, b2, b3, b4 = th[5], th[6], th[7], th[8], th[9]
+    tie = False
+    if with_field:
+        for j in range(cur.shape[0]):
+            s = cur[j]
+            nn = np.int8(up[j] + dn[j] + mid[j] + side[j])
+            x = nn if s > 0 else np.int8(-nn)
+            thr_p = _step(x, b0[j], b1[j], b2[j], b3[j], b4[j])
+            thr_m = _step(x, a0[j], a1[j], a2[j], a3[j], a4[j])
+            thr = thr_p if s > 0 else thr_m
+            v = u[j]
+            cur[j] = _decide(s, v, thr)
+            tie |= v == thr
+    else:
+        for j in range(cur.shape[0]):
+            s = cur[j]
+            nn = np.int8(up[j] + dn[j] + mid[j] + side[j])
+            x = nn if s > 0 else np.int8(-nn)
+            thr = _step(x, b0[j], b1[j], b2[j], b3[j], b4[j])
+            v = u[j]
+            cur[j] = _decide(s, v, thr)
+            tie |= v == thr
+    return tie
+
+
+@njit(inline="always", cache=True)
+def _flip_row_sums(cur, up, dn, mid, side, u, hi, with_field):
+    """:func:`_flip_row` that also returns the row's record sums (as
+    :func:`_row_sums`, from the new spins): (tie, m, b). The sums are
+    valid only without a tie (a tied spin is not final yet)."""
+    n = cur.shape[0]
+    tie = False
+    m = 0
+    b = 0
+    for a in range(0, n, _SUM16):
+        e = min(n, a + _SUM16)
+        c_, u_, d_, m_, s_, r_ = cur[a:e], up[a:e], dn[a:e], mid[a:e], side[a:e], u[a:e]
+        m16 = np.int16(0)
+        b16 = np.int16(0)
+        a0, a1, a2, a3, a4 = hi[0], hi[1], hi[2], hi[3], hi[4]
+        b0, b1, b2, b3, b4 = hi[5], hi[6], hi[7], hi[8], hi[9]
+        if with_field:
+            for j in range(e - a):
+                s = c_[j]
+                nn = np.int8(u_[j] + d_[j] + m_[j] + s_[j])
+                x = nn if s > 0 else np.int8(-nn)
+                thr = _step(x, b0, b1, b2, b3, b4) if s > 0 else _step(x, a0, a1, a2, a3, a4)
+                v = r_[j]
+                t = _decide(s, v, thr)
+                c_[j] = t
+                tie |= v == thr
+                m16 = np.int16(m16 + np.int8(t + m_[j]))
+                b16 = np.int16(b16 + (np.int8(-x) if v < thr else x))
+        else:
+            for j in range(e - a):
+                s = c_[j]
+                nn = np.int8(u_[j] + d_[j] + m_[j] + s_[j])
+                x = nn if s > 0 else np.int8(-nn)
+                thr = _step(x, b0, b1, b2, b3, b4)
+                v = r_[j]
+                t = _decide(s, v, thr)
+                c_[j] = t
+                tie |= v == thr
+                m16 = np.int16(m16 + np.int8(t + m_[j]))
+                b16 = np.int16(b16 + (np.int8(-x) if v < thr else x))
+        m += m16
+        b += b16
+    return tie, m, b
+
+
+@njit(inline="always", cache=True)
+def _settle_ties(cur, up, dn, mid, side, lo, with_field, keys, W):
+    """Second stage of :func:`_decide` for the tied sites (spin +-3) of a row.
+
+    Site ``j`` of the row is site ``k = j // W`` of lane ``w = j % W``; its
+    further bits ``v'`` are the top 16 bits of output k of the tie stream
+    ``keys[w] ^ _TIE`` of the row (keyed by row and site, so the outcome
+    does not depend on the layout): flip iff ``v' <= lo[t, w]``.
+    """
+    for j in range(cur.shape[0]):
+        s3 = cur[j]
+        if s3 == 3 or s3 == -3:
+            s = np.int8(1) if s3 > 0 else np.int8(-1)
+            w = j % W
+            nn = np.int64(up[j]) + np.int64(dn[j]) + np.int64(mid[j]) + np.int64(side[j])
+            x = nn if s > 0 else -nn
+            t = 5 * (s > 0) + (x + 4) // 2 if with_field else 5 + (x + 4) // 2
+            v = mix64((keys[w] ^ _TIE) + (np.uint64(j // W) + np.uint64(1)) * GOLDEN)
+            cur[j] = np.int8(-s) if v >> np.uint64(48) <= lo[t, w] else s
+
+
+_SUM16 = 8191   # sites per int16 partial sum of _row_sums: |sum| <= 4 * 8191 < 2**15
+
+
+@njit(inline="always", cache=True)
+def _row_sums(cur, up, dn, mid, side):
+    """(sum of rows (1, i) and (0, i), sum of s * nn over row (1, i)).
+
+    The int8 terms are summed in int16 lanes, in pieces of ``_SUM16`` sites
+    that cannot overflow (``np.int16(...)`` around each sum keeps Numba from
+    widening the accumulators to int64: a quarter of the lanes).
+    """
+    n = cur.shape[0]
+    m = 0
+    b = 0
+    for a in range(0, n, _SUM16):
+        e = min(n, a + _SUM16)
+        # (slices: an index j + a with a run-time a defeats vectorisation)
+        c_, u_, d_, m_, s_ = cur[a:e], up[a:e], dn[a:e], mid[a:e], side[a:e]
+        m16 = np.int16(0)
+        b16 = np.int16(0)
+        for j in range(e - a):
+            s = c_[j]
+            nn = np.int8(u_[j] + d_[j] + m_[j] + s_[j])
+            m16 = np.int16(m16 + np.int8(s + m_[j]))
+            b16 = np.int16(b16 + (nn if s > 0 else np.int8(-nn)))
+        m += m16
+        b += b16
+    return m, b
+
+
+@njit(inline="always", cache=True)
+def _row_sums_lanes(cur, up, dn, mid, side, acc_m, acc_b):
+    """As :func:`_row_sums` per site, into int32 ``acc_m``, ``acc_b`` (flat
+    rows; reduced to lanes by :func:`_lane_totals`)."""
+    for j in range(cur.shape[0]):
+        s = cur[j]
+        nn = np.int8(up[j] + dn[j] + mid[j] + side[j])
+        acc_m[j] = np.int32(acc_m[j] + np.int8(s + mid[j]))
+        acc_b[j] = np.int32(acc_b[j] + (nn if s > 0 else np.int8(-nn)))
+
+
+@njit(inline="always", cache=True)
+def _update_row(bf, c, i, plus, ones, W, ext, rnd, hi, th, lanes, lo, with_field,
+                skeys, keys, sums):
+    """One update attempt for every spin of row (c, i) of a lattice or block.
+
+    Row keys from the lanes' sweep keys ``skeys``; ``lanes``: per-site
+    thresholds ``th`` (else ``hi`` for all). Returns the row's neighbour
+    rows (valid until the next call, for the records) and, with ``sums``
+    (one lattice), the row's record sums (:func:`_row_sums`).
+    """
+    L2 = bf.shape[2] // W
+    for w in range(W):
+        keys[w] = row_key_final(skeys[w], STREAM_CHECKERBOARD + c, i)
+    up, mid, dn, side = _row_sources(bf, c, i, plus, ones, W, ext)
+    _row_draws(keys, rnd, W, L2)
+    u = rnd[1]
+    cur = bf[c, i]
+    m = 0
+    b = 0
+    if lanes:
+        tie = _flip_row_lanes(cur, up, dn, mid, side, u, th, with_field)
+    elif sums:
+        tie, m, b = _flip_row_sums(cur, up, dn, mid, side, u, hi, with_field)
+    else:
+        tie = _flip_row(cur, up, dn, mid, side, u, hi, with_field)
+    if tie:
+        _settle_ties(cur, up, dn, mid, side, lo, with_field, keys, W)
+        if sums:
+            m, b = _row_sums(cur, up, dn, mid, side)
+    return up, mid, dn, side, m, b
+
+
+@njit(inline="always", cache=True)
+def _sweep_part(bf, a, b, part, plus, ones, W, ext, rnd, hi, th, lanes, lo, with_field,
+                skeys, keys, rec, acc_m, acc_b):
+    """Part 1 or 2 of one checkerboard sweep of rows [a, b).
+
+    The sweep is one pass over memory, not two: row (0, i) is followed by
+    row (1, i - 1), whose neighbours (0, i - 2 .. i) are then updated and
+    still in cache. It is the same sweep as all colour-0 rows, then all
+    colour-1 rows: each row reads only the other colour, in the state that
+    order gives it. Part 1 updates rows (0, a .. b - 1) and (1, a + 1 ..
+    b - 2); part 2, once the colour-0 rows a - 1 and b of the neighbouring
+    parts are done, rows (1, a) and (1, b - 1). (One call of
+    :func:`_update_row` in one loop: each call site is compiled apart.)
+
+    With ``rec``, the records of each colour-1 row are taken right after its
+    update: the three colour-0 rows it touches are final then, so the rows
+    (0, i) (its ``mid``) and (1, i) of all i add up to M, and ``s * nn``
+    over the colour-1 sites to every bond once (those of colour-0 sites to
+    the border are added by :func:`_border_bonds0`). They are returned as
+    (M, B) parts, or, for blocks (non-empty ``acc_m``), added per site to
+    ``acc_m``, ``acc_b``.
+    """
+    m = 0
+    bb = 0
+    steps = 2 * (b - a) if part == 1 else 2
+    for t in range(steps):
+        if part == 1:
+            c = t & 1
+            i = a + t // 2 - c           # (0, i), then (1, i - 1)
+            if c == 1 and i <= a:
+                continue
+        else:
+            c = 1
+            i = a if t == 0 else b - 1
+            if t == 1 and i == a:
+                continue
+        lat = acc_m.shape[0] == 0
+        up, mid, dn, side, dm, db = _update_row(bf, c, i, plus, ones, W, ext, rnd, hi, th,
+                                                lanes, lo, with_field, skeys, keys,
+                                                rec and c == 1 and lat)
+        m += dm
+        bb += db
+        if rec and c == 1 and not lat:
+            _row_sums_lanes(bf[1, i], up, dn, mid, side, acc_m, acc_b)
+    return m, bb
+
+
+@njit(inline="always", cache=True)
+def _border_bonds0(bf, W, B):
+    """B[w] += the bonds of lane w's colour-0 sites to the fixed +1 border
+    (those of colour 1 are in its neighbour sums): rows 0 and L - 1, column
+    0 (k = 0 in even rows) and column L - 1 (k = L/2 - 1 in odd rows)."""
+    L = bf.shape[1]
+    n = bf.shape[2]
+    for j in range(n):
+        B[j % W] += np.int64(bf[0, 0, j]) + np.int64(bf[0, L - 1, j])
     for i in range(L):
-        row0 = sp[r, 0, i]
-        row1 = sp[r, 1, i]
-        _neighbours(sp, r, 0, i, plus, ones, nn)
-        for k in range(L2):
-            M += np.int64(row0[k]) + np.int64(row1[k])
-            B += np.int64(row0[k]) * np.int64(nn[k])
-        if plus:  # border bonds of colour-1 sites (colour 0's are in nn)
-            nb = (i == 0) + (i == L - 1)
-            if nb:
-                for k in range(L2):
-                    B += nb * np.int64(row1[k])
-            B += row1[0] if (i + 1) & 1 == 0 else row1[L2 - 1]
-    return M, B
+        e = 0 if i % 2 == 0 else n - W
+        for w in range(W):
+            B[w] += bf[0, i, e + w]
 
 
 @njit(inline="always", cache=True)
@@ -179,8 +480,8 @@ def checkerboard_replicas(sp, temps, h, dynamics, plus, seed, sweep0,
     """Checkerboard sweeps, replicas in parallel (split layout, even L).
 
     Sweep ``s`` of this call is sweep ``sweep0 + s`` of the run (that number
-    keys the random streams) and runs at ``temps[r, s]``. Colour 0 is updated
-    before colour 1 in each sweep; rows in order.
+    keys the random streams) and runs at ``temps[r, s]``. Each sweep updates
+    colour 0, then colour 1 (in one pass over memory, see :func:`_sweep_part`).
     """
     R = sp.shape[0]
     L = sp.shape[2]
@@ -189,29 +490,48 @@ def checkerboard_replicas(sp, temps, h, dynamics, plus, seed, sweep0,
     n = temps.shape[1]
     with_field = h != 0.0
     for r in prange(R):
-        nn = np.empty(L2, np.int8)
-        rnd64 = np.empty((L2 + 1) // 2, np.uint64)
+        bf = sp[r]
+        ext = np.empty(L2 + 2, np.int8)
+        rnd = _draw_buffers(L2, 1)
         ones = np.ones(L2, np.int8)
         tab = np.empty(10, np.uint32)
+        hi = np.empty(10, np.uint16)
+        lo = np.empty((10, 1), np.uint16)
+        th = np.empty((10, 1), np.uint16)    # (per-site thresholds: unused)
+        skeys = np.empty(1, np.uint64)
+        keys = np.empty(1, np.uint64)
+        B0 = np.zeros(1, np.int64)
+        no_acc = np.empty(0, np.int32)
         for s in range(n):
             _fill_thresholds(tab, temps[r, s], h, dynamics)
-            for c in range(2):
-                for i in range(L):
-                    _neighbours(sp, r, c, i, plus, ones, nn)
-                    key = row_key(seed, r, sweep0 + s, STREAM_CHECKERBOARD + c, i)
-                    _update_row(sp[r, c, i], nn, rnd64, tab, with_field, key)
-            if (s + 1) % record_every == 0:
-                M, B = _split_MB(sp, r, plus, ones, nn)
-                _store(r, (s + 1) // record_every - 1, M, B, h, N, m_out, e_out)
+            _split_thresholds(tab, hi, lo, 0)
+            skeys[0] = sweep_key(seed, r, sweep0 + s)
+            rec = (s + 1) % record_every == 0
+            M = 0
+            B0[0] = 0
+            for part in range(1, 3):
+                m, b = _sweep_part(bf, 0, L, part, plus, ones, 1, ext, rnd, hi, th, False, lo,
+                                   with_field, skeys, keys, rec, no_acc, no_acc)
+                M += m
+                B0[0] += b
+            if rec:
+                if plus:
+                    _border_bonds0(bf, 1, B0)
+                _store(r, (s + 1) // record_every - 1, M, B0[0], h, N, m_out, e_out)
+
+
+_ROW_CHUNK = 16    # rows per task of checkerboard_rows
 
 
 @njit(parallel=True, cache=True)
 def checkerboard_rows(sp, temps, h, dynamics, plus, seed, sweep0,
                       record_every, m_out, e_out):
-    """As :func:`checkerboard_replicas`, rows of a half-sweep in parallel.
+    """As :func:`checkerboard_replicas`, rows of a sweep in parallel.
 
     For few large lattices. Identical results: the random streams are keyed
-    by row, not by thread. One thread barrier per half-sweep.
+    by row, not by thread. The rows are handed out in chunks of
+    ``_ROW_CHUNK``, each with scratch rows allocated once per call; two
+    thread barriers per sweep (:func:`_sweep_part` 1 and 2).
     """
     R = sp.shape[0]
     L = sp.shape[2]
@@ -221,20 +541,40 @@ def checkerboard_rows(sp, temps, h, dynamics, plus, seed, sweep0,
     with_field = h != 0.0
     ones = np.ones(L2, np.int8)
     tab = np.empty(10, np.uint32)
-    nn0 = np.empty(L2, np.int8)
+    hi = np.empty(10, np.uint16)
+    lo = np.empty((10, 1), np.uint16)
+    th = np.empty((10, 1), np.uint16)
+    skeys = np.empty(1, np.uint64)
+    B0 = np.zeros(1, np.int64)
+    no_acc = np.empty(0, np.int32)
+    n_chunks = -(-L // _ROW_CHUNK)
+    ext_all = np.empty((n_chunks, L2 + 2), np.int8)
+    rnd_all = np.empty((n_chunks, (L2 + 3) // 4), np.uint64)
+    u16_all = rnd_all.view(np.uint16)
+    keys_all = np.empty((n_chunks, 1), np.uint64)
+    Mc = np.zeros(n_chunks, np.int64)
+    Bc = np.zeros(n_chunks, np.int64)
     for r in range(R):
+        bf = sp[r]
         for s in range(n):
             _fill_thresholds(tab, temps[r, s], h, dynamics)
-            for c in range(2):
-                for i in prange(L):
-                    nn = np.empty(L2, np.int8)
-                    rnd64 = np.empty((L2 + 1) // 2, np.uint64)
-                    _neighbours(sp, r, c, i, plus, ones, nn)
-                    key = row_key(seed, r, sweep0 + s, STREAM_CHECKERBOARD + c, i)
-                    _update_row(sp[r, c, i], nn, rnd64, tab, with_field, key)
-            if (s + 1) % record_every == 0:
-                M, B = _split_MB(sp, r, plus, ones, nn0)
-                _store(r, (s + 1) // record_every - 1, M, B, h, N, m_out, e_out)
+            _split_thresholds(tab, hi, lo, 0)
+            skeys[0] = sweep_key(seed, r, sweep0 + s)
+            rec = (s + 1) % record_every == 0
+            for part in range(1, 3):
+                for ch in prange(n_chunks):
+                    m, b = _sweep_part(bf, ch * _ROW_CHUNK, min(L, (ch + 1) * _ROW_CHUNK), part,
+                                       plus, ones, 1, ext_all[ch],
+                                       (rnd_all[ch], u16_all[ch]), hi, th,
+                                       False, lo,
+                                       with_field, skeys, keys_all[ch], rec, no_acc, no_acc)
+                    Mc[ch] = m if part == 1 else Mc[ch] + m
+                    Bc[ch] = b if part == 1 else Bc[ch] + b
+            if rec:
+                B0[0] = Bc.sum()
+                if plus:
+                    _border_bonds0(bf, 1, B0)
+                _store(r, (s + 1) // record_every - 1, Mc.sum(), B0[0], h, N, m_out, e_out)
 
 
 @njit(inline="always", cache=True)
@@ -559,143 +899,31 @@ def wolff_replicas(sp, temps, seed, sweep0, record_every, clusters, m_out, e_out
 # A row ``(c, i)`` of a block is ``L // 2 * W`` contiguous bytes, so the
 # update loops run across lanes, each lane with its own temperature, and the
 # per-row overheads (row keys, views, loop prologues) are paid once per W
-# replicas. Inside a block the kernels see each row flattened to
-# ``j = k * W + w``: the side neighbours ``k -+ 1`` of a lane are at ``j -+ W``.
-# Every random number is the one :func:`checkerboard_replicas` draws for the
-# same (replica, sweep, colour, row, site), so the results are bit-identical.
+# replicas. The row functions above serve both layouts: they see each row
+# flattened to ``j = k * W + w`` (the side neighbours ``k -+ 1`` of a lane
+# are at ``j -+ W``). Every random number is the one
+# :func:`checkerboard_replicas` draws for the same (replica, sweep, colour,
+# row, site), so the results are bit-identical.
 
 
 @njit(inline="always", cache=True)
-def _block_neighbours(bf, c, i, plus, ones, W, nn):
-    """nn[j] = sum of the four neighbours of flat site j of row (c, i) of a block.
-
-    ``bf`` is one block viewed as ``int8[2, L, L // 2 * W]``; ``ones`` is a
-    row of +1 (the fixed border of ``plus``).
-    """
-    L = bf.shape[1]
-    n = bf.shape[2]
-    o = 1 - c
-    mid = bf[o, i]
-    if plus:
-        up = ones if i == 0 else bf[o, i - 1]
-        dn = ones if i == L - 1 else bf[o, i + 1]
-    else:
-        up = bf[o, (i - 1) % L]
-        dn = bf[o, (i + 1) % L]
-    # (slices, not offset indices: j + W with a run-time W defeats vectorisation)
-    if (i + c) & 1:          # p = 1: side neighbours at k and k + 1
-        body = n - W
-        mid_r = mid[W:]
-        for j in range(body):
-            nn[j] = up[j] + dn[j] + mid[j] + mid_r[j]
-        nn_t, up_t, dn_t, mid_t = nn[body:], up[body:], dn[body:], mid[body:]
-        for w in range(W):   # k = L/2 - 1: its k + 1 is k = 0 (or the border)
-            nn_t[w] = up_t[w] + dn_t[w] + mid_t[w] + (1 if plus else mid[w])
-    else:                    # p = 0: side neighbours at k - 1 and k
-        mid_t = mid[n - W:]
-        for w in range(W):   # k = 0: its k - 1 is k = L/2 - 1 (or the border)
-            nn[w] = up[w] + dn[w] + mid[w] + (1 if plus else mid_t[w])
-        nn_b, up_b, dn_b, mid_b = nn[W:], up[W:], dn[W:], mid[W:]
-        for j in range(n - W):
-            nn_b[j] = up_b[j] + dn_b[j] + mid_b[j] + mid[j]
-
-
-@njit(inline="always", cache=True)
-def _block_draws(keys, u):
-    """u[k, w] = the 32-bit draw of site k of lane w from the stream ``keys[w]``.
-
-    Half ``k % 2`` (0: low) of output ``k // 2``, as in :func:`_update_row`.
-    """
-    L2 = u.shape[0]
-    W = u.shape[1]
-    lo = np.uint64(0xFFFFFFFF)
-    for q in range(L2 // 2):
-        inc = (np.uint64(q) + np.uint64(1)) * GOLDEN
-        u0 = u[2 * q]
-        u1 = u[2 * q + 1]
-        for w in range(W):
-            z = mix64(keys[w] + inc)
-            u0[w] = np.uint32(z & lo)
-            u1[w] = np.uint32(z >> np.uint64(32))
-    if L2 & 1:
-        inc = (np.uint64(L2 // 2) + np.uint64(1)) * GOLDEN
-        u0 = u[L2 - 1]
-        for w in range(W):
-            u0[w] = np.uint32(mix64(keys[w] + inc) & lo)
-
-
-@njit(inline="always", cache=True)
-def _lane_flip(cur, nn, k, w, u, tabs, with_field):
-    """Update site k of lane w (cur, nn as (L/2, W)) with the 32-bit draw u.
-
-    Lane w's thresholds are ``tabs[:, w]``. All of them are loaded before
-    the selects: a select between two loads of per-lane tables would be
-    compiled into a gather.
-    """
-    s = cur[k, w]
-    x = nn[k, w] if s > 0 else np.int8(-nn[k, w])
-    thr = _step(x, tabs[5, w], tabs[6, w], tabs[7, w], tabs[8, w], tabs[9, w])
-    if with_field:
-        thr_m = _step(x, tabs[0, w], tabs[1, w], tabs[2, w], tabs[3, w], tabs[4, w])
-        thr = thr if s > 0 else thr_m
-    cur[k, w] = np.int8(-s) if u <= thr else s
-
-
-@njit(inline="always", cache=True)
-def _block_update_row_lanes(cur, nn, keys, tabs, with_field):
-    """One update attempt for every site of a block row; cur, nn are (L/2, W).
-
-    Each lane w has its own table ``tabs[:, w]`` (see :func:`_fill_thresholds`)
-    and its own stream ``keys[w]``; site k of lane w uses half ``k % 2``
-    (0: low) of output ``k // 2``, as in :func:`_update_row`. Draws are made
-    in the update loop: each 64-bit output serves sites 2q and 2q + 1.
-    """
-    L2 = cur.shape[0]
-    W = cur.shape[1]
-    lo = np.uint64(0xFFFFFFFF)
-    for q in range(L2 // 2):
-        inc = (np.uint64(q) + np.uint64(1)) * GOLDEN
-        for w in range(W):
-            z = mix64(keys[w] + inc)
-            _lane_flip(cur, nn, 2 * q, w, np.uint32(z & lo), tabs, with_field)
-            _lane_flip(cur, nn, 2 * q + 1, w, np.uint32(z >> np.uint64(32)), tabs, with_field)
-    if L2 & 1:
-        inc = (np.uint64(L2 // 2) + np.uint64(1)) * GOLDEN
-        for w in range(W):
-            z = mix64(keys[w] + inc)
-            _lane_flip(cur, nn, L2 - 1, w, np.uint32(z & lo), tabs, with_field)
-
-
-@njit(inline="always", cache=True)
-def _block_MB(bf, plus, ones, W, nn, acc_m, acc_b, M, B):
-    """Exact M[w] and B[w] of every lane of a block (as :func:`_split_MB`).
-
-    Sums over rows go into per-site int32 accumulators ``acc_m``/``acc_b``
-    (flat rows; |value| <= 5 L + 2), reduced to lanes at the end: flat loops
-    vectorise, per-lane accumulation row by row does not.
-    """
-    L = bf.shape[1]
-    n = bf.shape[2]
-    for j in range(n):
-        acc_m[j] = 0
-        acc_b[j] = 0
-    for i in range(L):
-        row0 = bf[0, i]
-        row1 = bf[1, i]
-        _block_neighbours(bf, 0, i, plus, ones, W, nn)
-        for j in range(n):
-            acc_m[j] += np.int32(row0[j]) + np.int32(row1[j])
-            acc_b[j] += np.int32(row0[j]) * np.int32(nn[j])
-        if plus:  # border bonds of colour-1 sites (colour 0's are in nn)
-            nb = (i == 0) + (i == L - 1)
-            if nb:
-                for j in range(n):
-                    acc_b[j] += nb * np.int32(row1[j])
-            e = 0 if (i + 1) & 1 == 0 else n - W   # k = 0 or k = L/2 - 1
-            acc_e = acc_b[e:]
-            row_e = row1[e:]
+def _lane_thresholds(hi_l, W, th):
+    """th[t, k * W + w] = hi_l[t, w]: the per-site thresholds of
+    :func:`_flip_row_lanes` for lanes at different temperatures."""
+    n = th.shape[1]
+    for t in range(10):
+        row = th[t]
+        src = hi_l[t]
+        for k in range(n // W):
+            dst = row[k * W:]
             for w in range(W):
-                acc_e[w] += np.int32(row_e[w])
+                dst[w] = src[w]
+
+
+@njit(inline="always", cache=True)
+def _lane_totals(acc_m, acc_b, W, M, B):
+    """M[w], B[w] = sums of the per-site accumulators over lane w's sites."""
+    n = acc_m.shape[0]
     for w in range(W):
         M[w] = 0
         B[w] = 0
@@ -713,7 +941,7 @@ def checkerboard_blocks(bp, temps, h, dynamics, plus, seed, sweep0,
     """Checkerboard sweeps in the blocked layout, blocks of W replicas in parallel.
 
     ``bp`` is ``int8[G, 2, L, L // 2, W]`` (see the comment above
-    :func:`_block_neighbours`); lane ``w`` of block ``g`` is replica
+    :func:`_lane_thresholds`); lane ``w`` of block ``g`` is replica
     ``r = g * W + w``, keyed as such. ``temps`` is ``(R, n)`` with
     ``R <= G * W``: lanes ``r >= R`` are padding and run at ``temps[R - 1]``;
     ``m_out``/``e_out`` are ``(R, n // record_every)``. Spins, records and
@@ -723,9 +951,9 @@ def checkerboard_blocks(bp, temps, h, dynamics, plus, seed, sweep0,
 
     Each lane's threshold table is recomputed only when its temperature
     changes. In a sweep where all lanes of a block share one temperature the
-    draws of a row are made first and the update is one flat loop with the
-    thresholds in registers; otherwise draws and updates share one loop over
-    (k, w) with per-lane thresholds (about 20 % slower).
+    thresholds sit in registers (:func:`_flip_row`); otherwise they are read
+    per site from a table spread over a row (:func:`_flip_row_lanes`),
+    rebuilt when a lane's temperature changes.
     """
     G = bp.shape[0]
     L = bp.shape[2]
@@ -738,16 +966,18 @@ def checkerboard_blocks(bp, temps, h, dynamics, plus, seed, sweep0,
     with_field = h != 0.0
     for g in prange(G):
         bf = bp[g].reshape((2, L, n_row))
-        nn = np.empty(n_row, np.int8)
+        ext = np.empty(n_row + 2 * W, np.int8)
         ones = np.ones(n_row, np.int8)
+        rnd = _draw_buffers(L2, W)
         tab = np.empty(10, np.uint32)
-        tabs = np.empty((10, W), np.uint32)
+        hi_l = np.empty((10, W), np.uint16)
+        lo = np.empty((10, W), np.uint16)
+        hi = np.empty(10, np.uint16)
+        th = np.empty((10, n_row), np.uint16)
+        th_ok = False               # th holds the present hi_l
         T_last = np.full(W, np.nan)
         skeys = np.empty(W, np.uint64)
         keys = np.empty(W, np.uint64)
-        u = np.empty((L2, W), np.uint32)
-        nn2 = nn.reshape((L2, W))
-        uf = u.reshape(n_row)
         acc_m = np.empty(n_row, np.int32)
         acc_b = np.empty(n_row, np.int32)
         M = np.empty(W, np.int64)
@@ -757,26 +987,32 @@ def checkerboard_blocks(bp, temps, h, dynamics, plus, seed, sweep0,
                 T = temps[min(g * W + w, R - 1), s]
                 if T != T_last[w]:   # the table is a function of T (h, dynamics fixed)
                     _fill_thresholds(tab, T, h, dynamics)
+                    _split_thresholds(tab, hi, lo, w)
                     for t in range(10):
-                        tabs[t, w] = tab[t]
+                        hi_l[t, w] = hi[t]
                     T_last[w] = T
+                    th_ok = False
                 skeys[w] = sweep_key(seed, g * W + w, sweep0 + s)
             shared = True      # all lanes at the same temperature (common case)?
             for w in range(1, W):
                 shared = shared and T_last[w] == T_last[0]
-            for c in range(2):
-                for i in range(L):
-                    _block_neighbours(bf, c, i, plus, ones, W, nn)
-                    for w in range(W):
-                        keys[w] = row_key_final(skeys[w], STREAM_CHECKERBOARD + c, i)
-                    if shared:
-                        _block_draws(keys, u)
-                        _flip_row(bf[c, i], nn, uf, tabs[:, 0], with_field)
-                    else:
-                        _block_update_row_lanes(bf[c, i].reshape((L2, W)), nn2, keys, tabs,
-                                                with_field)
-            if (s + 1) % record_every == 0:
-                _block_MB(bf, plus, ones, W, nn, acc_m, acc_b, M, B)
+            if shared:
+                for t in range(10):
+                    hi[t] = hi_l[t, 0]
+            elif not th_ok:
+                _lane_thresholds(hi_l, W, th)
+                th_ok = True
+            rec = (s + 1) % record_every == 0
+            if rec:
+                acc_m[:] = 0
+                acc_b[:] = 0
+            for part in range(1, 3):
+                _sweep_part(bf, 0, L, part, plus, ones, W, ext, rnd, hi, th, not shared, lo,
+                            with_field, skeys, keys, rec, acc_m, acc_b)
+            if rec:
+                _lane_totals(acc_m, acc_b, W, M, B)
+                if plus:
+                    _border_bonds0(bf, W, B)
                 q = (s + 1) // record_every - 1
                 for w in range(min(W, R - g * W)):
                     _store(g * W + w, q, M[w], B[w], h, N, m_out, e_out)
