@@ -30,7 +30,10 @@ fail the laws that the others pass.
    deep quench (T = 1 J from a random start) grows like L**2 (the curvature-driven
    wall velocity ~ 1/L over a distance L). The exponent is the slope of the log
    median ordering time against log L for L = 16, 32, 64. Tolerance: 3 bootstrap
-   standard errors (resampling the replicas of each L).
+   standard errors (resampling the replicas of each L) plus 0.1 for corrections
+   to scaling: the effective exponent over these small sizes lies below 2
+   (measured: 1.90 +- 0.02, the mean over seeds 1-20, for checkerboard Glauber;
+   Metropolis random-sequential rises from 1.88 to 1.96 when L = 128 is added).
 
 All runs use fixed seeds, so the numbers are deterministic (and bit-identical for
 any thread count); the tolerances above are what makes them meaningful.
@@ -104,12 +107,17 @@ def test_coarsening_interface_density_decays_like_t_to_minus_one_half(dynamics, 
 
 
 def test_checkerboard_metropolis_coarsens_ballistically():
-    """The power check: the artefact is caught (measured slope ~ -1)."""
+    """The power check: the artefact fails the criterion the physical rules pass,
+    and its slope is nearer the ballistic -1 than -1/2 (measured -0.86 to -0.92)."""
     slope, se = _coarsening_exponent(*BALLISTIC, R=4, window=(20, 150))
-    assert abs(slope + 0.5) > 3 * se + CORRECTIONS_TO_SCALING + 0.2, (slope, se)
+    assert abs(slope + 0.5) > 3 * se + CORRECTIONS_TO_SCALING, (slope, se)
+    assert abs(slope + 1.0) < abs(slope + 0.5), (slope, se)
 
 
 # ------------------------------------------------------------------ ordering time
+Z_CORRECTIONS = 0.1     # effective z over L = 16-64 below 2 (module docstring)
+
+
 def _ordering_times(L, R, dynamics, update, T=1.0, theta=0.9, seed=7):
     """First sweep at which m >= theta, per replica (runs until every replica got there)."""
     lat = _lattice(L, R, dynamics, update, "plus", seed)
@@ -137,13 +145,13 @@ def _ordering_exponent(dynamics, update, sizes=(16, 32, 64), R=64, n_boot=400):
 @pytest.mark.parametrize("dynamics,update", KINETIC_RULES)
 def test_ordering_time_after_a_deep_quench_grows_like_L_squared(dynamics, update):
     z, se = _ordering_exponent(dynamics, update)
-    assert abs(z - 2.0) <= 3 * se, (z, se)
+    assert abs(z - 2.0) <= 3 * se + Z_CORRECTIONS, (z, se)
 
 
 def test_checkerboard_metropolis_orders_in_a_time_linear_in_L():
     """The power check: ballistic walls (measured z ~ 1.0) fail the L**2 law."""
     z, se = _ordering_exponent(*BALLISTIC)
-    assert abs(z - 2.0) > 3 * se, (z, se)
+    assert abs(z - 2.0) > 3 * se + Z_CORRECTIONS, (z, se)
     assert abs(z - 1.0) <= 3 * se + 0.1, (z, se)
 
 
