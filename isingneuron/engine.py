@@ -31,8 +31,10 @@ a spike (the time the membrane spends ordered after a quench) measures.
 Checkerboard *Metropolis* accepts every zero-energy flip, so all corner sites
 of a diagonal domain wall flip together in one half-sweep and the wall moves
 ballistically: ordering after a quench takes ~L sweeps instead of ~L**2, and
-the excess energy decays like t**-0.9 instead of t**-1/2. It is an equilibrium
-sampler (``equilibrium()`` uses it for even L) and warns
+the excess energy decays like t**-0.9 instead of t**-1/2. With the + border it
+is an equilibrium sampler (``equilibrium()`` uses it for even L); on a
+periodic lattice it is not even that: the width-1 stripe states cycle
+forever (see :func:`resolve_update`). It warns
 (:class:`CheckerboardMetropolisWarning`) when asked for otherwise. Checkerboard
 Glauber flips a zero-energy site with probability 1/2 and coarsens like
 random-sequential updates (tested against the coarsening laws), but its
@@ -92,8 +94,12 @@ def resolve_update(update, dynamics, L, boundary="periodic", purpose="kinetics")
     update : {None, "random_sequential", "checkerboard"}
         None picks the default: random-sequential for ``purpose="kinetics"``;
         for ``purpose="equilibrium"`` the checkerboard wherever it is a valid
-        sampler (even L; not Metropolis on the periodic L = 2 lattice, whose
-        checkerboard chain is reducible), random-sequential otherwise.
+        sampler (even L; Glauber, or Metropolis with the + border),
+        random-sequential otherwise. Checkerboard Metropolis on a periodic
+        lattice is not irreducible: at h = 0 the width-1 stripe states (every
+        neighbour sum 0) flip a whole sublattice with certainty at every
+        half-sweep, a cycle the chain never leaves, for every even L (on
+        L = 2 it is refused outright).
     dynamics : {"metropolis", "glauber", "wolff"}
         Wolff has no update order (returns None; ``update`` must be None).
     L : int
@@ -115,8 +121,8 @@ def resolve_update(update, dynamics, L, boundary="periodic", purpose="kinetics")
                              "(leave update unset)")
         return None
     if update is None:
-        even = L % 2 == 0 and not (dynamics == "metropolis" and L == 2 and boundary == "periodic")
-        return "checkerboard" if purpose == "equilibrium" and even else "random_sequential"
+        valid = L % 2 == 0 and not (dynamics == "metropolis" and boundary == "periodic")
+        return "checkerboard" if purpose == "equilibrium" and valid else "random_sequential"
     if update not in UPDATES:
         raise ValueError(f"update = {update!r}: allowed are {', '.join(UPDATES)}")
     if update == "checkerboard":

@@ -104,8 +104,10 @@ def equilibrium(L, T, algorithm="wolff", n_sweeps=2000, n_thermalise=500, seed=0
     update : {None, "checkerboard", "random_sequential"}
         Update order of Metropolis and Glauber. None: the checkerboard for
         even L (the fast sampler; its kinetics do not matter here), except
-        Metropolis on the periodic L = 2 lattice, whose checkerboard chain is
-        reducible; random-sequential otherwise.
+        Metropolis on a periodic lattice, whose checkerboard chain is not
+        irreducible (width-1 stripes cycle forever, see
+        :func:`isingneuron.engine.resolve_update`); random-sequential
+        otherwise.
 
     Returns
     -------

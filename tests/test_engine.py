@@ -8,6 +8,7 @@ autocorrelation correction. Means are compared with exact values within
 replica's time average is one bin of a batch-means / binning analysis).
 """
 import contextlib
+import warnings
 
 import numba
 import numpy as np
@@ -93,6 +94,31 @@ def test_checkerboard_metropolis_on_the_L2_torus_is_refused():
         Lattice(2, 4, "metropolis", "periodic", update="checkerboard", purpose="equilibrium")
     # glauber (flip probability 1/2 at dE = 0) and the + border are fine (tested above)
     Lattice(2, 4, "glauber", "periodic", update="checkerboard")
+
+
+@pytest.mark.parametrize("L", [4, 8])
+def test_checkerboard_metropolis_on_a_torus_cycles_in_stripes_and_equilibrium_avoids_it(L):
+    """Width-1 stripes: every neighbour sum is 0, so each half-sweep of checkerboard
+    Metropolis flips its whole sublattice with certainty; the chain stays in that
+    cycle forever (found by the packed kernel's tests: the B = M = 0 state of 4 x 4
+    came up 157 times in 192,000 replicas against 31 expected). equilibrium()
+    therefore uses random-sequential Metropolis on periodic lattices."""
+    from isingneuron.engine import resolve_update
+    stripes = np.where(np.arange(L)[:, None] % 2 == 0, 1, -1) * np.ones((1, L), int)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CheckerboardMetropolisWarning)
+        lat = Lattice(L, 8, "metropolis", initial=stripes, update="checkerboard",
+                      parallel="replicas")
+    tr = lat.run(200, 1.5, record_every=1)
+    assert np.all(tr.B == 0) and np.all(tr.M == 0)            # never left the cycle
+    s = lat.spins
+    assert np.all(s[:, 1:, :] == -s[:, :-1, :]) and np.all(s == s[:, :, :1])   # stripes
+    assert resolve_update(None, "metropolis", L, "periodic", "equilibrium") == RS
+    assert resolve_update(None, "metropolis", L, "plus", "equilibrium") == CB
+    assert resolve_update(None, "glauber", L, "periodic", "equilibrium") == CB
+    glauber = Lattice(L, 8, "glauber", initial=stripes, update="checkerboard",
+                      parallel="replicas")
+    assert np.any(glauber.run(200, 1.5, record_every=1).B != 0)   # Glauber leaves it
 
 
 def test_L2_equilibrium_metropolis_matches_exact():

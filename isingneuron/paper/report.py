@@ -91,8 +91,8 @@ def _kinetics_overview(results: dict, w) -> None:
     if results.get("magnetisation") is not None:
         w("| m(T) (Figure 1) | Wolff clusters (`equilibrium()`) | none (cluster moves) | "
           "equilibrium averages only: no time enters, so any valid sampler will do; "
-          "`equilibrium()` would also use the checkerboard for single-spin rules at even L, "
-          "equally valid for equilibrium |")
+          "`equilibrium()` would also use the checkerboard for single-spin rules at even L "
+          "(but not periodic Metropolis, whose checkerboard chain is reducible) |")
     if results.get("eq2") is not None:
         w("| eq. (2) fits (Figure 2) | - | - | fits to theory curves and Figure 1's points |")
     phys_why = ("a spike is a kinetic quantity: random-sequential updates are the kinetics of "
