@@ -86,6 +86,8 @@ _TWO64 = 18446744073709551616.0
 _MAX_LEVELS = 64
 _DENSE = 9          # levels run over all words of a chunk before compaction
 _CHUNK = 256        # site-words per chunk (whole rows; a function of L only)
+_FUSED = 3          # levels per pass over the words (a divisor of _DENSE; small
+                    # enough for the compiler to unroll them and vectorise the pass)
 
 
 # ------------------------------------------------------------------ thresholds
@@ -229,27 +231,50 @@ def _chunk_classes(P, g, c, i0, i1, plus, aligned, par, b0, b1, b2, upt, dnt, sd
 
 
 @njit(inline="always", cache=True)
-def _dense_level(nw, base, b0, b1, b2, sg, und, lt, q0, q1, q2, q3, q4,
-                 r0, r1, r2, r3, r4, spin_mux):
-    """One level of the bit-serial comparison for every word 0..nw-1 of a chunk."""
+def _dense_levels(nw, key, qs, b0, b1, b2, sg, und, lt, spin_mux):
+    """Levels 0 .. _DENSE - 1 of the bit-serial comparison for every word of a chunk.
+
+    ``qs[l, q]``: bit l of threshold q as a word of ones or zeros. One pass
+    over the words with the levels unrolled inside (vectorised over words).
+    """
+    unw = np.uint64(nw)
+    for l0 in range(0, _DENSE, _FUSED):
+        _fused_levels(l0, nw, unw, key, qs, b0, b1, b2, sg, und, lt, spin_mux)
+
+
+@njit(inline="always", cache=True)
+def _fused_levels(l0, nw, unw, key, qs, b0, b1, b2, sg, und, lt, spin_mux):
+    """Levels l0 .. l0 + _FUSED - 1, unrolled inside one vectorised pass over the words."""
     if spin_mux:
         for w in range(nw):
-            u = mix64(base + np.uint64(w) * GOLDEN)
-            tdn = _mux5(b2[w], b1[w], b0[w], q0, q1, q2, q3, q4)
-            tup = _mux5(b2[w], b1[w], b0[w], r0, r1, r2, r3, r4)
-            t = tdn ^ (sg[w] & (tup ^ tdn))
-            x = und[w]
-            diff = (u ^ t) & x
-            lt[w] |= diff & t
-            und[w] = x & ~diff
+            x0, x1, x2, s = b0[w], b1[w], b2[w], sg[w]
+            x, y = und[w], lt[w]
+            wg = (np.uint64(w) + np.uint64(1)) * GOLDEN
+            for dl in range(_FUSED):
+                l = l0 + dl
+                u = mix64(key + np.uint64(l) * unw * GOLDEN + wg)
+                tdn = _mux5(x2, x1, x0, qs[l, 0], qs[l, 1], qs[l, 2], qs[l, 3], qs[l, 4])
+                tup = _mux5(x2, x1, x0, qs[l, 5], qs[l, 6], qs[l, 7], qs[l, 8], qs[l, 9])
+                t = tdn ^ (s & (tup ^ tdn))
+                diff = (u ^ t) & x
+                y |= diff & t
+                x &= ~diff
+            und[w] = x
+            lt[w] = y
     else:
         for w in range(nw):
-            u = mix64(base + np.uint64(w) * GOLDEN)
-            t = _mux5(b2[w], b1[w], b0[w], q0, q1, q2, q3, q4)
-            x = und[w]
-            diff = (u ^ t) & x
-            lt[w] |= diff & t
-            und[w] = x & ~diff
+            x0, x1, x2 = b0[w], b1[w], b2[w]
+            x, y = und[w], lt[w]
+            wg = (np.uint64(w) + np.uint64(1)) * GOLDEN
+            for dl in range(_FUSED):
+                l = l0 + dl
+                u = mix64(key + np.uint64(l) * unw * GOLDEN + wg)
+                t = _mux5(x2, x1, x0, qs[l, 0], qs[l, 1], qs[l, 2], qs[l, 3], qs[l, 4])
+                diff = (u ^ t) & x
+                y |= diff & t
+                x &= ~diff
+            und[w] = x
+            lt[w] = y
 
 
 @njit(inline="always", cache=True)
@@ -276,7 +301,7 @@ def _sparse_level(na, lst, base, b0, b1, b2, sg, und, lt, q0, q1, q2, q3, q4,
 
 
 @njit(inline="always", cache=True)
-def _chunk_update(P, g, c, i0, i1, plus, key, thr, always, dynamics, with_field,
+def _chunk_update(P, g, c, i0, i1, plus, key, thr, always, qs, dynamics, with_field,
                   par, b0, b1, b2, und, lt, lst, upt, dnt, sdt):
     """One checkerboard update of every site-word of rows i0 .. i1 - 1 of colour c.
 
@@ -318,11 +343,7 @@ def _chunk_update(P, g, c, i0, i1, plus, key, thr, always, dynamics, with_field,
     t0, t1, t2, t3, t4 = thr[0], thr[1], thr[2], thr[3], thr[4]
     t5, t6, t7, t8, t9 = thr[5], thr[6], thr[7], thr[8], thr[9]
     unw = np.uint64(nw)
-    for l in range(_DENSE):
-        base = key + (np.uint64(l) * unw + np.uint64(1)) * GOLDEN
-        _dense_level(nw, base, b0, b1, b2, sg, und, lt,
-                     _bit(t0, l), _bit(t1, l), _bit(t2, l), _bit(t3, l), _bit(t4, l),
-                     _bit(t5, l), _bit(t6, l), _bit(t7, l), _bit(t8, l), _bit(t9, l), spin_mux)
+    _dense_levels(nw, key, qs, b0, b1, b2, sg, und, lt, spin_mux)
     na = 0
     for w in range(nw):
         lst[na] = w
@@ -503,6 +524,7 @@ def checkerboard_packed(P, temps, h, dynamics, plus, seed, sweep0, record_every,
     for g in prange(G):
         thr = np.empty(10, np.uint64)
         always = np.empty(10, np.uint64)
+        qs = np.empty((_DENSE, 10), np.uint64)
         b0 = np.empty(CH, np.uint64)
         b1 = np.empty(CH, np.uint64)
         b2 = np.empty(CH, np.uint64)
@@ -524,11 +546,14 @@ def checkerboard_packed(P, temps, h, dynamics, plus, seed, sweep0, record_every,
             T = temps[r0, s]
             if T != T_last:
                 fill_thresholds(thr, always, T, h, dynamics)
+                for l in range(_DENSE):
+                    for q in range(10):
+                        qs[l, q] = _bit(thr[q], l)
                 T_last = T
             for c in range(2):
                 for i0 in range(0, L, RC):
                     key = row_key(seed, g, sweep0 + s, STREAM_PACKED + c, i0)
-                    _chunk_update(P, g, c, i0, min(L, i0 + RC), plus, key, thr, always,
+                    _chunk_update(P, g, c, i0, min(L, i0 + RC), plus, key, thr, always, qs,
                                   dynamics, with_field, par, b0, b1, b2, und, lt, lst, upt, dnt, sdt)
             if (s + 1) % record_every == 0:
                 _group_MB(P, g, plus, RC, Ka, par, pm, pb, b0, b1, b2, sm, cr, und, upt, dnt, sdt, M, B)
