@@ -401,20 +401,46 @@ def _ripple(planes, K, x, w, n, carry):
 
 
 @njit(inline="always", cache=True)
-def _reduce_columns(planes, width, carry, out):
+def _add3(planes, K, x0, x1, x2, nbits, n, carry):
+    """Add the numbers x0 + 2 x1 (+ 4 x2 if nbits == 3), bit-sliced, to the
+    counters of positions j < n (full adders, vectorised over j)."""
+    for j in range(n):
+        carry[j] = _ZERO
+    for q in range(K):
+        pq = planes[q]
+        if q < nbits:
+            xq = x0 if q == 0 else (x1 if q == 1 else x2)
+            for j in range(n):
+                a = pq[j]
+                x = xq[j]
+                c = carry[j]
+                pq[j] = a ^ x ^ c
+                carry[j] = (a & x) | (c & (a ^ x))
+        else:
+            for j in range(n):
+                a = pq[j]
+                c = carry[j]
+                pq[j] = a ^ c
+                carry[j] = a & c
+
+
+@njit(inline="always", cache=True)
+def _reduce_columns(planes, Ka, width, carry, out):
     """out[b] = the count of lane b summed over positions j < width.
 
     Positions are added pairwise (bit-sliced full adders, vectorised over
-    the pairs) until one is left; ``planes`` needs ``ceil(log2(width))``
-    spare (zero) planes above the counts' own. Destroys ``planes``.
+    the pairs) until one is left. The counts start in planes below Ka; each
+    round of pairs needs one plane more, so ``planes`` needs
+    ``ceil(log2(width))`` spare (zero) planes above. Destroys ``planes``.
     """
     Kt = planes.shape[0]
+    kc = Ka                             # planes in use
     w = width
     while w > 1:
         h = w // 2
         for j in range(h):
             carry[j] = _ZERO
-        for q in range(Kt):
+        for q in range(kc):
             pq = planes[q]
             hi = pq[h:]
             for j in range(h):
@@ -423,8 +449,13 @@ def _reduce_columns(planes, width, carry, out):
                 c = carry[j]
                 pq[j] = a ^ x ^ c
                 carry[j] = (a & x) | (c & (a ^ x))
+        if kc < Kt:                     # the carry out of the top plane
+            top = planes[kc]
+            for j in range(h):
+                top[j] = carry[j]
+            kc += 1
         if w & 1:                       # the odd one out moves next to the sums
-            for q in range(Kt):
+            for q in range(kc):
                 planes[q, h] = planes[q, w - 1]
             w = h + 1
         else:
@@ -464,11 +495,8 @@ def _group_MB(P, g, plus, RC, Ka, par, pm, pb, b0, b1, b2, sm, cr, carry, upt, d
         for j in range(nw):          # r0 + r1 = sm + 2 cr
             sm[j] = r0[j] ^ r1[j]
             cr[j] = r0[j] & r1[j]
-        _ripple(pm, Ka, sm, 0, nw, carry)
-        _ripple(pm, Ka, cr, 1, nw, carry)
-        _ripple(pb, Ka, b0, 0, nw, carry)
-        _ripple(pb, Ka, b1, 1, nw, carry)
-        _ripple(pb, Ka, b2, 2, nw, carry)
+        _add3(pm, Ka, sm, cr, cr, 2, nw, carry)
+        _add3(pb, Ka, b0, b1, b2, 3, nw, carry)
         if plus:   # border bonds of colour-1 sites: aligned iff the spin is up
             for rep in range(2):
                 for j in range(nw):
@@ -482,8 +510,8 @@ def _group_MB(P, g, plus, RC, Ka, par, pm, pb, b0, b1, b2, sm, cr, carry, upt, d
                         for k in range(L2):
                             sm[o + k] = r1[o + k]
                 _ripple(pb, Ka, sm, 0, nw, carry)
-    _reduce_columns(pm, CH, carry, M)
-    _reduce_columns(pb, CH, carry, B)
+    _reduce_columns(pm, Ka, CH, carry, M)
+    _reduce_columns(pb, Ka, CH, carry, B)
     n_bonds = 2 * N + (2 * L if plus else 0)
     for b in range(LANES):
         M[b] = 2 * M[b] - N
