@@ -52,10 +52,11 @@ import numpy as np
 
 from . import resources
 from ._lazy import lazy_import
+from .traces import Traces, record_dtype
 
 # Numba (~0.3 s) and the kernels load at the first run, not at `import isingneuron`
 kernels = lazy_import("isingneuron.kernels")
-from .traces import Traces, record_dtype
+kernels_packed = lazy_import("isingneuron.kernels_packed")
 
 __all__ = ["Lattice", "simulate", "DYNAMICS", "BOUNDARIES", "UPDATES", "to_split", "to_natural",
            "to_blocks", "from_blocks", "initial_spins", "CheckerboardMetropolisWarning",
@@ -264,6 +265,32 @@ def from_blocks(bp: np.ndarray, replicas: int) -> np.ndarray:
     return to_natural(bp.transpose(0, 4, 1, 2, 3).reshape(G * W, 2, L, L2)[:replicas])
 
 
+# ------------------------------------------------------------- packed layout
+# Populations that share one temperature schedule run fastest multi-spin
+# coded (kernels_packed.checkerboard_packed: 64 replicas per uint64 word, each
+# with its own random decisions). Its random numbers are not the other
+# layouts': a run is statistically equivalent to, not bit-identical with, the
+# same run in another layout. "auto" picks it from the update, L and R alone
+# (never the thread count, so results do not depend on it).
+_PACKED_MIN_REPLICAS = 64
+
+
+def _packed_applies(update, dynamics, L):
+    """Whether the packed kernel can run this lattice (for a shared schedule)."""
+    return update == "checkerboard" and dynamics in ("metropolis", "glauber") and L % 2 == 0
+
+
+def _shared_by_groups(temps):
+    """Whether the replicas of each 64-replica word group share one schedule."""
+    R = temps.shape[0]
+    L = kernels_packed.LANES
+    for g0 in range(0, R, L):
+        block = temps[g0:g0 + L]
+        if not np.array_equal(block, np.broadcast_to(block[0], block.shape)):
+            return False
+    return True
+
+
 def _short(value, limit=60) -> str:
     """repr of a parameter for a message, cut to ``limit`` characters."""
     try:
@@ -399,16 +426,26 @@ class Lattice:
         Key of every random number of the run (0 <= seed < 2**64).
     initial : str or array_like
         See :func:`initial_spins`.
-    parallel : {"auto", "replicas", "rows", "blocks"}
-        How the threads share the work; results do not depend on it.
-        "blocks" keeps even-L lattices in blocks of 16 or 32 replicas,
-        replicas innermost, and vectorises across them (fastest for many
-        small lattices); "auto" uses it where it is estimated faster (see
-        ``_block_choice``; e.g. L = 64 with R >= 16 on one thread, R >= 24
-        on two), otherwise rows for few large lattices (L >= 512, R below the
-        thread count), replicas otherwise. Blocks are chosen here, for the
-        thread count of the moment; the rest at each run. Rows and blocks
-        apply to the checkerboard; other updates run replicas in parallel.
+    parallel : {"auto", "replicas", "rows", "blocks", "packed"}
+        How the threads share the work; results do not depend on it, except
+        for the choice of "packed". "blocks" keeps even-L lattices in blocks
+        of 16 or 32 replicas, replicas innermost, and vectorises across them
+        (fastest for many small lattices); "auto" uses it where it is
+        estimated faster (see ``_block_choice``; e.g. L = 64 with R >= 16 on
+        one thread, R >= 24 on two), otherwise rows for few large lattices
+        (L >= 512, R below the thread count), replicas otherwise. Blocks are
+        chosen here, for the thread count of the moment; the rest at each
+        run. Rows and blocks apply to the checkerboard; other updates run
+        replicas in parallel.
+        "packed" (checkerboard Metropolis or Glauber) multi-spin codes the
+        replicas, 64 per 64-bit word (:mod:`isingneuron.kernels_packed`),
+        each with its own random decisions; all replicas must share one
+        temperature schedule. It draws other random numbers than the other
+        layouts: its runs are statistically equivalent to theirs, not
+        identical (and identical whatever the thread count). "auto" picks it
+        for R >= 64 checkerboard replicas; then a run whose replicas do not
+        share a schedule moves the lattice to the unpacked layout for good
+        (``attrs()["layout"]`` says "packed" while it is packed).
     wolff_clusters : int
         For ``dynamics="wolff"``: cluster flips per "sweep" (a fixed number;
         :func:`isingneuron.equilibrium` sizes it from the thermalisation
@@ -423,7 +460,7 @@ class Lattice:
         self.replicas = _check_int("replicas", replicas, 1)
         _check_choice("dynamics", dynamics, DYNAMICS)
         _check_choice("boundary", boundary, BOUNDARIES)
-        _check_choice("parallel", parallel, ("auto", "replicas", "rows", "blocks"))
+        _check_choice("parallel", parallel, ("auto", "replicas", "rows", "blocks", "packed"))
         field = _check_real("field", field, " (units of J)")
         if dynamics == "wolff" and (boundary != "periodic" or field != 0.0):
             raise ValueError("dynamics = 'wolff' needs boundary = 'periodic' and field = 0")
@@ -443,12 +480,22 @@ class Lattice:
                      update=self.update or "", initial=initial, parallel=parallel)
         self._split = self.update == "checkerboard"
         self._block_width = 0     # > 0: blocked layout (kernels.checkerboard_blocks)
-        if self._split and parallel in ("auto", "blocks"):
+        if parallel == "packed" and not _packed_applies(self.update, dynamics, self.L):
+            raise ValueError(f"parallel = 'packed' needs update = 'checkerboard' and dynamics "
+                             f"'metropolis' or 'glauber' (got update = {self.update!r}, "
+                             f"dynamics = {dynamics!r})")
+        # packed layout (kernels_packed.checkerboard_packed): chosen from L, R, update only
+        self._packed = parallel == "packed" or (
+            parallel == "auto" and _packed_applies(self.update, dynamics, self.L)
+            and self.replicas >= _PACKED_MIN_REPLICAS)
+        if self._split and not self._packed and parallel in ("auto", "blocks"):
             import numba
             W, faster = _block_choice(self.L, self.replicas, numba.get_num_threads())
             self._block_width = W if faster or parallel == "blocks" else 0
         nat = initial_spins(self.L, self.replicas, initial, self.seed)
-        if self._block_width:
+        if self._packed:
+            self._state = kernels_packed.to_packed(nat)
+        elif self._block_width:
             self._state = to_blocks(nat, self._block_width)
         else:
             self._state = to_split(nat) if self._split else nat
@@ -461,6 +508,8 @@ class Lattice:
     @property
     def spins(self) -> np.ndarray:
         """Current spins ``int8[R, L, L]`` (a copy)."""
+        if self._packed:
+            return kernels_packed.from_packed(self._state, self.replicas)
         if self._block_width:
             return from_blocks(self._state, self.replicas)
         return to_natural(self._state) if self._split else self._state.copy()
@@ -476,6 +525,8 @@ class Lattice:
              "boundary": self.boundary, "field": self.field, "seed": self.seed}
         if self.update is not None:
             a["update"] = self.update
+        if self._packed:
+            a["layout"] = "packed"
         return a
 
     # -------------------------------------------------------------------- run
@@ -545,7 +596,11 @@ class Lattice:
                                                       ) if n_sweeps else float("nan")
         else:
             code = _DYN_CODE[self.dynamics]
-            if self._block_width:
+            if self._packed and not _shared_by_groups(temps):
+                self._unpack(temps)
+            if self._packed:
+                kern = kernels_packed.checkerboard_packed
+            elif self._block_width:
                 kern = kernels.checkerboard_blocks
             elif not self._split:
                 kern = kernels.random_sequential_replicas
@@ -561,6 +616,19 @@ class Lattice:
         T = T[0].copy() if np.all(T == T[:1]) else T.copy()     # shared: stored once
         return Traces(t=t, T=T, M=M_out, B=B_out, n_spins=self.n_spins, field=self.field,
                       spins=self.spins, attrs=self.attrs())
+
+    def _unpack(self, temps):
+        """Leave the packed layout for good: these replicas do not share a schedule."""
+        if self.parallel == "packed":
+            raise ValueError("parallel = 'packed' needs one temperature schedule shared by all "
+                             f"replicas (every 64 replicas at least); got {temps.shape[0]} "
+                             "replicas with differing temperatures: use parallel = 'auto'")
+        nat = kernels_packed.from_packed(self._state, self.replicas)
+        self._packed = False
+        import numba
+        W, faster = _block_choice(self.L, self.replicas, numba.get_num_threads())
+        self._block_width = W if faster else 0
+        self._state = to_blocks(nat, W) if self._block_width else to_split(nat)
 
     def _use_rows(self):
         if self.parallel != "auto":
@@ -602,9 +670,13 @@ def simulate(L, temperatures, n_sweeps, dynamics="metropolis", replicas=1, seed=
         Sweeps between records.
     initial : {"random", "up", "down"} or array
         Initial spins (see :func:`initial_spins`).
-    parallel : {"auto", "replicas", "rows", "blocks"}
+    parallel : {"auto", "replicas", "rows", "blocks", "packed"}
         Work sharing among threads (does not change results); rows and
-        blocks apply to the checkerboard only.
+        blocks apply to the checkerboard only. "packed" (also picked by
+        "auto" for R >= 64 checkerboard replicas with a shared schedule)
+        multi-spin codes 64 replicas per word with other random numbers:
+        statistically equivalent results, not identical ones (see
+        :class:`Lattice`).
     wolff_clusters : int
         Cluster flips per sweep for ``dynamics="wolff"``.
 

@@ -124,8 +124,11 @@ class Simulation:
     snapshot_every : int, optional
         If given, the lattice of every replica is also kept every
         ``snapshot_every`` sweeps (``Traces.snapshots``).
-    parallel : {"auto", "replicas", "rows", ...}
-        Work sharing among threads; never changes results.
+    parallel : {"auto", "replicas", "rows", "blocks", "packed"}
+        Work sharing among threads; never changes results, except that the
+        packed layout (multi-spin coded, picked by "auto" for R >= 64
+        checkerboard replicas) draws other random numbers (see
+        :class:`isingneuron.engine.Lattice`).
     wolff_clusters : int or "auto"
         ``dynamics="wolff"`` only: cluster flips per sweep. "auto" sizes it
         with :func:`wolff_clusters_per_sweep` at the protocol's first

@@ -1,0 +1,638 @@
+"""Multi-spin-coded checkerboard kernel: 64 independent replicas per uint64 word.
+
+Layout
+------
+*packed*  ``uint64[G, 2, L, L // 2]`` (even L): the split layout of
+          :mod:`isingneuron.kernels` with one bit per replica. Bit ``b`` of
+          ``packed[g, c, i, k]`` is the spin ``split[64 g + b, c, i, k]``
+          (1: +1, 0: -1) of replica ``r = 64 g + b`` (its *lane* ``b`` in word
+          *group* ``g``). Replicas ``r >= R`` of the last group are padding:
+          they are updated like the others and never recorded, and no real
+          lane ever reads them (every operation is bitwise).
+
+All replicas of a group run at one temperature per sweep (the schedule is
+shared); the update is the checkerboard sweep of the other kernels (colour 0,
+then colour 1, rows in order), with the same acceptance rules.
+
+Independent replicas
+--------------------
+Every lane gets its own random decisions. The flip of a site in lane ``b`` is
+accepted with probability ``p`` by comparing a uniform ``U`` in [0, 1), made
+of fresh random bits of that lane alone, with the binary expansion of the
+threshold ``t = floor(p * 2**64) / 2**64``, from the most significant bit
+down: at level ``l`` the lane reads bit ``b`` of a fresh random word; the
+lane is decided at the first level where its bit differs from bit ``l`` of
+``t`` (``U < t`` iff that bit of ``t`` is 1); a lane whose 64 bits all equal
+``t``'s has ``U >= t``. The decision is thus exactly a Bernoulli(``t``) draw:
+the acceptance probability is exact to ``2**-64`` of ``p`` as evaluated in
+float64 (relative error ~1e-16), far inside what any test resolves. Which
+random bits a lane reads never depends on the other lanes, so lanes are
+independent chains, and padding lanes cannot change real ones.
+
+A lane needs two levels on average, but a word waits for its slowest lane
+(about ``log2(64) + 1.3 = 7.3`` levels). The words of a chunk of rows (about
+256 words) run the first ``_DENSE = 9`` levels in vectorised passes over all
+of them; the few words with undecided lanes after that (about 12 %) go on in
+a list, compacted after each level.
+
+The ten flip probabilities of a sweep depend on the lane's spin ``s`` and the
+number of its neighbours that are up (``n``, 0..4), ``nn = 2 n - 4``:
+
+* Glauber: for ``s = +1`` the flip probability is ``g(n) = 1 / (1 + exp(2 (nn
+  + h) / T))`` and for ``s = -1`` it is ``1 - g(n)``, so one comparison
+  ``d = U < g(n)`` serves both (flip = ``d`` if up, ``not d`` if down): five
+  thresholds nested by ``n``.
+* Metropolis: flip with probability ``min(1, exp(-dE / T))``, ``dE = 2 s nn +
+  2 h s``; certain flips (``dE <= 0``) are decided before any random bit.
+  With ``h = 0`` the threshold depends on the number of aligned neighbours
+  only (five classes), otherwise on the spin too (ten).
+
+The class of each lane is computed with bitwise adders (neighbour counts as
+three bit planes), the threshold bit of each lane by bitwise selects.
+
+Random numbers are counter based, as in :mod:`isingneuron._rng`: the rows of
+a colour are cut into chunks of ``RC = max(1, min(L, 256 // (L / 2)))`` rows
+(a function of L only); word ``w = (i - i0) * L / 2 + k`` of the chunk that
+starts at row ``i0`` reads at level ``l`` the random word
+``mix64(key + (l * nw + w + 1) * GOLDEN)``, ``nw`` the chunk's words and
+``key = row_key(seed, g, s, STREAM_PACKED + c, i0)`` for word group ``g``,
+sweep ``s`` and colour ``c``. Results are therefore bit-identical whatever
+the thread count and however a run is chunked in time; they are *not* the
+numbers the other kernels draw (statistically equivalent runs, not
+identical ones).
+
+Speed
+-----
+About 9-10 spin updates per ns on one core (AMD EPYC Zen 4, AVX-512, numba
+0.68; 1024 replicas of L = 32, either rule, T = 1 to 2.5), 3.2-3.5 times the
+blocked kernel of :mod:`isingneuron.kernels` in the same process. Per word of
+64 spins (~6.5 ns): the nine dense levels ~3.3 ns (about half of it the
+SplitMix64 finaliser of each random word), the sparse tail ~0.7 ns, the
+neighbour adders and flips ~1.5-2 ns, records every 10 sweeps ~0.5 ns.
+
+Where it applies
+----------------
+Checkerboard order only. The random-sequential order cannot be multi-spin
+coded with independent replicas: the lanes of a word must update the same
+site, so they would share the site sequence, and after a deep quench (where
+Metropolis accepts every move with ``dE <= 0`` and Glauber nearly so) the
+site sequence is almost all of the randomness: the replicas would be strongly
+coupled and coalesce. Checkerboard Glauber has physical coarsening kinetics;
+checkerboard Metropolis is for equilibrium sampling (its kinetics are an
+artefact, see :mod:`isingneuron.engine`).
+
+Records
+-------
+``M = sum s`` and the bond sum ``B`` (as in :func:`kernels._split_MB`) are
+counted exactly per lane from bit-sliced counters (per column of a row,
+vectorised), and stored as the exact integers (``Traces`` computes ``m = M / N``
+and ``e = (-B - h M) / N``).
+"""
+
+import numpy as np
+from numba import njit, prange
+
+from ._rng import GOLDEN, mix64, row_key
+
+METROPOLIS = 0
+GLAUBER = 1
+LANES = 64
+#: colour offset of the packed kernel's row streams (0..4 are the other kernels')
+STREAM_PACKED = 8
+_ONES = np.uint64(0xFFFFFFFFFFFFFFFF)
+_ZERO = np.uint64(0)
+_TWO64 = 18446744073709551616.0
+_MAX_LEVELS = 64
+_DENSE = 9          # levels run over all words of a chunk before compaction
+_CHUNK = 256        # site-words per chunk (whole rows; a function of L only)
+_FUSED = 3          # levels per pass over the words (a divisor of _DENSE; small
+                    # enough for the compiler to unroll them and vectorise the pass)
+
+
+# ------------------------------------------------------------------ thresholds
+@njit(cache=True)
+def fill_thresholds(thr, always, T, h, dynamics):
+    """Per-class 64-bit thresholds of one temperature.
+
+    Parameters
+    ----------
+    thr : uint64[10]
+        Output: ``thr[5 * si + n] = floor(p * 2**64)`` for the class ``(si,
+        n)``: Glauber ``si = 0`` only, ``n`` = up neighbours, ``p = g(n)``;
+        Metropolis ``si`` = spin up (1) or down (0), ``n`` = aligned
+        neighbours, ``p = min(1, exp(-dE / T))``.
+    always : uint64[10]
+        Output: all ones where the flip is certain (``p >= 1``), else 0.
+    T : float
+        Temperature (J), > 0.
+    h : float
+        Field (J).
+    dynamics : int
+        :data:`METROPOLIS` or :data:`GLAUBER`.
+    """
+    for si in range(2):
+        s = 2.0 * si - 1.0
+        for n in range(5):
+            if dynamics == GLAUBER:
+                p = 1.0 / (1.0 + np.exp(2.0 * (2.0 * n - 4.0 + h) / T))
+            else:
+                # n aligned neighbours: s * nn = 2 n - 4
+                dE = 2.0 * (2.0 * n - 4.0) + 2.0 * h * s
+                p = 1.0 if dE <= 0.0 else np.exp(-dE / T)
+            q = 5 * si + n
+            if p >= 1.0:
+                thr[q] = _ONES
+                always[q] = _ONES
+            else:
+                thr[q] = np.uint64(np.floor(p * _TWO64))
+                always[q] = _ZERO
+
+
+@njit(inline="always", cache=True)
+def _mux5(b2, b1, b0, t0, t1, t2, t3, t4):
+    """Bitwise pick of t[n], n = 4 b2 + 2 b1 + b0 in 0..4, per lane (bit planes)."""
+    lo = t0 ^ (b0 & (t1 ^ t0))
+    hi = t2 ^ (b0 & (t3 ^ t2))
+    m = lo ^ (b1 & (hi ^ lo))
+    return m ^ (b2 & (t4 ^ m))
+
+
+@njit(inline="always", cache=True)
+def _bit(t, l):
+    """All ones if bit 63 - l of t is set, else 0."""
+    return _ZERO - ((t >> np.uint64(63 - l)) & np.uint64(1))
+
+
+@njit(inline="always", cache=True)
+def _count4(e1, e2, e3, e4):
+    """Bit planes (b2, b1, b0) of e1 + e2 + e3 + e4 per lane (<= 4)."""
+    s1 = e1 ^ e2
+    c1 = e1 & e2
+    s2 = e3 ^ e4
+    c2 = e3 & e4
+    b0 = s1 ^ s2
+    t = s1 & s2
+    b1 = c1 ^ c2 ^ t
+    b2 = (c1 & c2) | (t & (c1 ^ c2))
+    return b2, b1, b0
+
+
+# ------------------------------------------------------------------ one row
+@njit(inline="always", cache=True)
+def _chunk_classes(P, g, c, i0, i1, plus, aligned, par, b0, b1, b2, upt, dnt, sdt):
+    """Neighbour count planes (b2, b1, b0) of the site-words of rows i0 .. i1 - 1.
+
+    ``aligned``: count the neighbours equal to the spin, else those up. The
+    fixed border of ``plus`` is a word of ones. Word ``w = (i - i0) * L / 2 +
+    k`` of the chunk; ``par[w]`` is all ones where ``(i0 + c)`` is even and
+    row i's side neighbours are at k and k + 1 (the other parity flips it).
+    ``upt``, ``dnt``, ``sdt`` are scratch rows of the chunk.
+    """
+    L = P.shape[2]
+    L2 = P.shape[3]
+    nw = (i1 - i0) * L2
+    o = 1 - c
+    mid = P[g, o, i0:i1].reshape(nw)
+    cur = P[g, c, i0:i1].reshape(nw)
+    if i0 > 0:
+        up = P[g, o, i0 - 1:i1 - 1].reshape(nw)
+    else:
+        for k in range(L2):
+            upt[k] = _ONES if plus else P[g, o, L - 1, k]
+        if i1 > 1:
+            upt[L2:nw] = P[g, o, 0:i1 - 1].reshape(nw - L2)
+        up = upt
+    if i1 < L:
+        dn = P[g, o, i0 + 1:i1 + 1].reshape(nw)
+    else:
+        if i1 - i0 > 1:
+            dnt[0:nw - L2] = P[g, o, i0 + 1:L].reshape(nw - L2)
+        last = dnt[nw - L2:nw]
+        for k in range(L2):
+            last[k] = _ONES if plus else P[g, o, 0, k]
+        dn = dnt
+    # side neighbours: mid[w + 1] in "right" rows, mid[w - 1] in the others
+    flipm = _ZERO - np.uint64((i0 + c) & 1)
+    if nw > 2:
+        nxt = mid[2:nw]
+        prv = mid[0:nw - 2]
+        sd1 = sdt[1:nw - 1]
+        par1 = par[1:nw - 1]
+        for j in range(nw - 2):
+            pr = par1[j] ^ flipm
+            sd1[j] = (nxt[j] & pr) | (prv[j] & ~pr)
+    for i in range(i0, i1):                 # both ends of each row
+        r = (i - i0) * L2
+        e = r + L2 - 1
+        if (i + c) & 1:                     # k and k + 1; k = L/2 - 1 wraps to 0
+            if L2 > 1:
+                sdt[r] = mid[r + 1]
+            sdt[e] = _ONES if plus else mid[r]
+        else:                               # k - 1 and k; k = 0 wraps to L/2 - 1
+            if L2 > 1:
+                sdt[e] = mid[e - 1]
+            sdt[r] = _ONES if plus else mid[e]
+    for w in range(nw):
+        m = mid[w]
+        u = up[w]
+        d = dn[w]
+        sd = sdt[w]
+        if aligned:
+            sp = cur[w]
+            u = ~(u ^ sp)
+            d = ~(d ^ sp)
+            sd = ~(sd ^ sp)
+            m = ~(m ^ sp)
+        x2, x1, x0 = _count4(u, d, sd, m)
+        b2[w] = x2
+        b1[w] = x1
+        b0[w] = x0
+
+
+@njit(inline="always", cache=True)
+def _dense_levels(nw, key, qs, b0, b1, b2, sg, und, lt, spin_mux):
+    """Levels 0 .. _DENSE - 1 of the bit-serial comparison for every word of a chunk.
+
+    ``qs[l, q]``: bit l of threshold q as a word of ones or zeros. One pass
+    over the words with the levels unrolled inside (vectorised over words).
+    """
+    unw = np.uint64(nw)
+    for l0 in range(0, _DENSE, _FUSED):
+        _fused_levels(l0, nw, unw, key, qs, b0, b1, b2, sg, und, lt, spin_mux)
+
+
+@njit(inline="always", cache=True)
+def _fused_levels(l0, nw, unw, key, qs, b0, b1, b2, sg, und, lt, spin_mux):
+    """Levels l0 .. l0 + _FUSED - 1, unrolled inside one vectorised pass over the words."""
+    if spin_mux:
+        for w in range(nw):
+            x0, x1, x2, s = b0[w], b1[w], b2[w], sg[w]
+            x, y = und[w], lt[w]
+            wg = (np.uint64(w) + np.uint64(1)) * GOLDEN
+            for dl in range(_FUSED):
+                l = l0 + dl
+                u = mix64(key + np.uint64(l) * unw * GOLDEN + wg)
+                tdn = _mux5(x2, x1, x0, qs[l, 0], qs[l, 1], qs[l, 2], qs[l, 3], qs[l, 4])
+                tup = _mux5(x2, x1, x0, qs[l, 5], qs[l, 6], qs[l, 7], qs[l, 8], qs[l, 9])
+                t = tdn ^ (s & (tup ^ tdn))
+                diff = (u ^ t) & x
+                y |= diff & t
+                x &= ~diff
+            und[w] = x
+            lt[w] = y
+    else:
+        for w in range(nw):
+            x0, x1, x2 = b0[w], b1[w], b2[w]
+            x, y = und[w], lt[w]
+            wg = (np.uint64(w) + np.uint64(1)) * GOLDEN
+            for dl in range(_FUSED):
+                l = l0 + dl
+                u = mix64(key + np.uint64(l) * unw * GOLDEN + wg)
+                t = _mux5(x2, x1, x0, qs[l, 0], qs[l, 1], qs[l, 2], qs[l, 3], qs[l, 4])
+                diff = (u ^ t) & x
+                y |= diff & t
+                x &= ~diff
+            und[w] = x
+            lt[w] = y
+
+
+@njit(inline="always", cache=True)
+def _sparse_level(na, lst, base, b0, b1, b2, sg, und, lt, q0, q1, q2, q3, q4,
+                  r0, r1, r2, r3, r4, spin_mux):
+    """One level for the listed words ``lst[:na]``; returns the number still
+    undecided, compacted to the front of ``lst`` (order kept)."""
+    j = 0
+    for a in range(na):
+        w = lst[a]
+        u = mix64(base + np.uint64(w) * GOLDEN)
+        t = _mux5(b2[w], b1[w], b0[w], q0, q1, q2, q3, q4)
+        if spin_mux:
+            tup = _mux5(b2[w], b1[w], b0[w], r0, r1, r2, r3, r4)
+            t = t ^ (sg[w] & (tup ^ t))
+        x = und[w]
+        diff = (u ^ t) & x
+        lt[w] |= diff & t
+        x &= ~diff
+        und[w] = x
+        lst[j] = w
+        j += x != _ZERO
+    return j
+
+
+@njit(inline="always", cache=True)
+def _chunk_update(P, g, c, i0, i1, plus, key, thr, always, qs, dynamics, with_field,
+                  par, b0, b1, b2, und, lt, lst, upt, dnt, sdt):
+    """One checkerboard update of every site-word of rows i0 .. i1 - 1 of colour c.
+
+    The words of the chunk are numbered ``w = (i - i0) * L / 2 + k``; word w
+    at level l reads the random word ``mix64(key + (l * nw + w + 1) * GOLDEN)``
+    (``nw`` words in the chunk). The first ``_DENSE`` levels run over all
+    words (vectorised); then only the words with undecided lanes are kept in
+    a list, compacted after each level, so that the rare words that need many
+    levels do not keep the others' loop running.
+    """
+    L2 = P.shape[3]
+    nw = (i1 - i0) * L2
+    glauber = dynamics == GLAUBER
+    spin_mux = with_field and not glauber
+    _chunk_classes(P, g, c, i0, i1, plus, not glauber, par, b0, b1, b2, upt, dnt, sdt)
+    sg = P[g, c, i0:i1].reshape(nw)
+    # lanes decided before any random bit (certain Metropolis flips)
+    if glauber:
+        for w in range(nw):
+            und[w] = _ONES
+            lt[w] = _ZERO
+    elif not with_field:
+        a0, a1, a2, a3, a4 = always[0], always[1], always[2], always[3], always[4]
+        for w in range(nw):
+            x = _mux5(b2[w], b1[w], b0[w], a0, a1, a2, a3, a4)
+            und[w] = ~x
+            lt[w] = x
+    else:
+        a0, a1, a2, a3, a4 = always[0], always[1], always[2], always[3], always[4]
+        a5, a6, a7, a8, a9 = always[5], always[6], always[7], always[8], always[9]
+        for w in range(nw):
+            dn = _mux5(b2[w], b1[w], b0[w], a0, a1, a2, a3, a4)
+            up = _mux5(b2[w], b1[w], b0[w], a5, a6, a7, a8, a9)
+            x = dn ^ (sg[w] & (up ^ dn))
+            und[w] = ~x
+            lt[w] = x
+    # bit-serial comparison of each lane's U with its threshold, level by level
+    # (a lane still undecided after bit 63 has U >= t: no flip)
+    t0, t1, t2, t3, t4 = thr[0], thr[1], thr[2], thr[3], thr[4]
+    t5, t6, t7, t8, t9 = thr[5], thr[6], thr[7], thr[8], thr[9]
+    unw = np.uint64(nw)
+    _dense_levels(nw, key, qs, b0, b1, b2, sg, und, lt, spin_mux)
+    na = 0
+    for w in range(nw):
+        lst[na] = w
+        na += und[w] != _ZERO
+    l = _DENSE
+    while na > 0 and l < _MAX_LEVELS:
+        base = key + (np.uint64(l) * unw + np.uint64(1)) * GOLDEN
+        na = _sparse_level(na, lst, base, b0, b1, b2, sg, und, lt,
+                           _bit(t0, l), _bit(t1, l), _bit(t2, l), _bit(t3, l), _bit(t4, l),
+                           _bit(t5, l), _bit(t6, l), _bit(t7, l), _bit(t8, l), _bit(t9, l),
+                           spin_mux)
+        l += 1
+    if glauber:      # d = U < g(n): flip if (up and d) or (down and not d)
+        for w in range(nw):
+            sg[w] ^= ~(lt[w] ^ sg[w])
+    else:
+        for w in range(nw):
+            sg[w] ^= lt[w]
+
+
+# ------------------------------------------------------------------ records
+@njit(inline="always", cache=True)
+def _ripple(planes, K, x, w, n, carry):
+    """Add the bit words x[j] (j < n) at weight 2**w to bit-sliced counters.
+
+    ``planes[q, j]`` is bit plane q of the count of position j; vectorised
+    over j; only planes below K are touched (the count must fit).
+    """
+    for j in range(n):
+        carry[j] = x[j]
+    for q in range(w, K):
+        pq = planes[q]
+        for j in range(n):
+            t = pq[j] & carry[j]
+            pq[j] ^= carry[j]
+            carry[j] = t
+
+
+@njit(inline="always", cache=True)
+def _add3(planes, K, x0, x1, x2, nbits, n, carry):
+    """Add the numbers x0 + 2 x1 (+ 4 x2 if nbits == 3), bit-sliced, to the
+    counters of positions j < n (full adders, vectorised over j)."""
+    for j in range(n):
+        carry[j] = _ZERO
+    for q in range(K):
+        pq = planes[q]
+        if q < nbits:
+            xq = x0 if q == 0 else (x1 if q == 1 else x2)
+            for j in range(n):
+                a = pq[j]
+                x = xq[j]
+                c = carry[j]
+                pq[j] = a ^ x ^ c
+                carry[j] = (a & x) | (c & (a ^ x))
+        else:
+            for j in range(n):
+                a = pq[j]
+                c = carry[j]
+                pq[j] = a ^ c
+                carry[j] = a & c
+
+
+@njit(inline="always", cache=True)
+def _reduce_columns(planes, Ka, width, carry, out):
+    """out[b] = the count of lane b summed over positions j < width.
+
+    Positions are added pairwise (bit-sliced full adders, vectorised over
+    the pairs) until one is left. The counts start in planes below Ka; each
+    round of pairs needs one plane more, so ``planes`` needs
+    ``ceil(log2(width))`` spare (zero) planes above. Destroys ``planes``.
+    """
+    Kt = planes.shape[0]
+    kc = Ka                             # planes in use
+    w = width
+    while w > 1:
+        h = w // 2
+        for j in range(h):
+            carry[j] = _ZERO
+        for q in range(kc):
+            pq = planes[q]
+            hi = pq[h:]
+            for j in range(h):
+                a = pq[j]
+                x = hi[j]
+                c = carry[j]
+                pq[j] = a ^ x ^ c
+                carry[j] = (a & x) | (c & (a ^ x))
+        if kc < Kt:                     # the carry out of the top plane
+            top = planes[kc]
+            for j in range(h):
+                top[j] = carry[j]
+            kc += 1
+        if w & 1:                       # the odd one out moves next to the sums
+            for q in range(kc):
+                planes[q, h] = planes[q, w - 1]
+            w = h + 1
+        else:
+            w = h
+    for b in range(LANES):
+        out[b] = 0
+    for q in range(Kt):
+        v = planes[q, 0]
+        for b in range(LANES):
+            out[b] += np.int64((v >> np.uint64(b)) & np.uint64(1)) << q
+
+
+@njit(inline="always", cache=True)
+def _group_MB(P, g, plus, RC, Ka, par, pm, pb, b0, b1, b2, sm, cr, carry, upt, dnt, sdt, M, B):
+    """Exact M[b] and B[b] of every lane of group g.
+
+    M counts up spins (``M = 2 n_up - N``); B counts aligned bonds over the
+    four neighbours of every colour-0 site (border included) and the border
+    bonds of colour-1 sites (``B = 2 n_aligned - n_bonds``). Counts are
+    accumulated per position of a chunk of RC rows (bit-sliced), then summed
+    over positions.
+    """
+    L = P.shape[2]
+    L2 = P.shape[3]
+    N = L * L
+    for q in range(pm.shape[0]):
+        for j in range(pm.shape[1]):
+            pm[q, j] = _ZERO
+            pb[q, j] = _ZERO
+    CH = RC * L2
+    for i0 in range(0, L, RC):
+        i1 = min(L, i0 + RC)
+        nw = (i1 - i0) * L2
+        _chunk_classes(P, g, 0, i0, i1, plus, True, par, b0, b1, b2, upt, dnt, sdt)
+        r0 = P[g, 0, i0:i1].reshape(nw)
+        r1 = P[g, 1, i0:i1].reshape(nw)
+        for j in range(nw):          # r0 + r1 = sm + 2 cr
+            sm[j] = r0[j] ^ r1[j]
+            cr[j] = r0[j] & r1[j]
+        _add3(pm, Ka, sm, cr, cr, 2, nw, carry)
+        _add3(pb, Ka, b0, b1, b2, 3, nw, carry)
+        if plus:   # border bonds of colour-1 sites: aligned iff the spin is up
+            for rep in range(2):
+                for j in range(nw):
+                    sm[j] = _ZERO
+                for i in range(i0, i1):
+                    o = (i - i0) * L2
+                    if rep == 0:     # the side border bond of the row
+                        e = 0 if (i + 1) & 1 == 0 else L2 - 1
+                        sm[o + e] = r1[o + e]
+                    elif i == 0 or i == L - 1:
+                        for k in range(L2):
+                            sm[o + k] = r1[o + k]
+                _ripple(pb, Ka, sm, 0, nw, carry)
+    _reduce_columns(pm, Ka, CH, carry, M)
+    _reduce_columns(pb, Ka, CH, carry, B)
+    n_bonds = 2 * N + (2 * L if plus else 0)
+    for b in range(LANES):
+        M[b] = 2 * M[b] - N
+        B[b] = 2 * B[b] - n_bonds
+
+
+# ------------------------------------------------------------------ the kernel
+@njit(parallel=True, cache=True)
+def checkerboard_packed(P, temps, h, dynamics, plus, seed, sweep0, record_every,
+                        m_out, e_out):
+    """Checkerboard sweeps of multi-spin-coded replicas, word groups in parallel.
+
+    Parameters
+    ----------
+    P : uint64[G, 2, L, L // 2]
+        Packed spins (see the module docstring), updated in place.
+    temps : float64[R, n]
+        Temperature (J) of replica r in sweep s; all replicas of a group must
+        share a row (group g runs at ``temps[64 g]``; not checked here).
+    h : float
+        Field (J).
+    dynamics : int
+        :data:`METROPOLIS` or :data:`GLAUBER`.
+    plus : bool
+        Fixed +1 border instead of periodic.
+    seed : uint64
+        Key of the random streams.
+    sweep0 : int
+        Sweep number of the run at the first sweep of this call (keys the
+        streams, so chunked runs are identical to one call).
+    record_every : int
+        Record after every ``record_every``-th sweep.
+    m_out, e_out : int32[R, n // record_every]
+        The exact records M = sum s and the bond sum B of the real replicas.
+    """
+    G = P.shape[0]
+    L = P.shape[2]
+    L2 = P.shape[3]
+    N = L * L
+    R = temps.shape[0]
+    n = temps.shape[1]
+    with_field = h != 0.0
+    RC = max(1, min(L, _CHUNK // L2))   # rows per chunk
+    CH = RC * L2
+    # record counters: Ka planes per position (count <= 6 per chunk of rows),
+    # K in all (+ the sums over the CH positions of a chunk)
+    Ka = 1
+    while (1 << Ka) <= 6 * ((L + RC - 1) // RC):
+        Ka += 1
+    K = Ka
+    while (1 << K) <= 6 * ((L + RC - 1) // RC) * CH:
+        K += 1
+    par = np.empty(CH, np.uint64)           # all ones in the odd rows of a chunk
+    for w in range(CH):
+        par[w] = _ONES if (w // L2) & 1 else _ZERO
+    for g in prange(G):
+        thr = np.empty(10, np.uint64)
+        always = np.empty(10, np.uint64)
+        qs = np.empty((_DENSE, 10), np.uint64)
+        b0 = np.empty(CH, np.uint64)
+        b1 = np.empty(CH, np.uint64)
+        b2 = np.empty(CH, np.uint64)
+        und = np.empty(CH, np.uint64)
+        lt = np.empty(CH, np.uint64)
+        lst = np.empty(CH, np.int64)
+        upt = np.empty(CH, np.uint64)
+        dnt = np.empty(CH, np.uint64)
+        sdt = np.empty(CH, np.uint64)
+        pm = np.empty((K, CH), np.uint64)
+        pb = np.empty((K, CH), np.uint64)
+        sm = np.empty(CH, np.uint64)
+        cr = np.empty(CH, np.uint64)
+        M = np.empty(LANES, np.int64)
+        B = np.empty(LANES, np.int64)
+        T_last = np.nan
+        r0 = min(g * LANES, R - 1)
+        for s in range(n):
+            T = temps[r0, s]
+            if T != T_last:
+                fill_thresholds(thr, always, T, h, dynamics)
+                for l in range(_DENSE):
+                    for q in range(10):
+                        qs[l, q] = _bit(thr[q], l)
+                T_last = T
+            for c in range(2):
+                for i0 in range(0, L, RC):
+                    key = row_key(seed, g, sweep0 + s, STREAM_PACKED + c, i0)
+                    _chunk_update(P, g, c, i0, min(L, i0 + RC), plus, key, thr, always, qs,
+                                  dynamics, with_field, par, b0, b1, b2, und, lt, lst, upt, dnt, sdt)
+            if (s + 1) % record_every == 0:
+                _group_MB(P, g, plus, RC, Ka, par, pm, pb, b0, b1, b2, sm, cr, und, upt, dnt, sdt, M, B)
+                q = (s + 1) // record_every - 1
+                for b in range(min(LANES, R - g * LANES)):
+                    r = g * LANES + b
+                    m_out[r, q] = M[b]          # exact integers, as kernels._store
+                    e_out[r, q] = B[b]
+
+
+# ------------------------------------------------------------------ layout
+def to_packed(nat: np.ndarray) -> np.ndarray:
+    """Natural ``int8[R, L, L]`` -> packed ``uint64[G, 2, L, L/2]``, G = ceil(R / 64).
+
+    Padding lanes (replicas ``>= R``) are all up.
+    """
+    from .engine import to_split
+    sp = to_split(nat) > 0                           # (R, 2, L, L2) bool
+    R = sp.shape[0]
+    G = -(-R // LANES)
+    bits = np.ones((G * LANES,) + sp.shape[1:], np.bool_)
+    bits[:R] = sp
+    bits = bits.reshape((G, LANES) + sp.shape[1:]).transpose(0, 2, 3, 4, 1)
+    packed = np.packbits(bits, axis=-1, bitorder="little")      # (G, 2, L, L2, 8)
+    return np.ascontiguousarray(packed).view("<u8")[..., 0].astype(np.uint64)
+
+
+def from_packed(P: np.ndarray, replicas: int) -> np.ndarray:
+    """Packed ``uint64[G, 2, L, L/2]`` -> natural ``int8[replicas, L, L]`` (padding dropped)."""
+    from .engine import to_natural
+    G, _, L, L2 = P.shape
+    b = np.ascontiguousarray(P.astype("<u8"))[..., None].view(np.uint8)   # (G, 2, L, L2, 8)
+    bits = np.unpackbits(b, axis=-1, bitorder="little")                    # (..., 64)
+    sp = bits.transpose(0, 4, 1, 2, 3).reshape(G * LANES, 2, L, L2)[:replicas]
+    return to_natural((2 * sp.astype(np.int8) - 1))
