@@ -462,17 +462,23 @@ def _sweep_part(bf, a, b, part, plus, ones, W, ext, rnd, hi, th, lanes, lo, with
 
 
 @njit(inline="always", cache=True)
-def _flat_buffers(L, L2):
+def _row_parity(L, L2):
+    """odd[j] = parity of the row of flat site j (read-only, shared by the lattices)."""
+    odd = np.empty(L * L2, np.int8)
+    for i in range(L):
+        for k in range(L2):
+            odd[i * L2 + k] = i & 1
+    return odd
+
+
+@njit(inline="always", cache=True)
+def _flat_buffers(L, L2, odd):
     """Scratch of :func:`_colour_flat` for one lattice: (E, S, odd, words,
-    their uint16 view, keys). ``odd[j]`` = parity of the row of flat site j."""
+    their uint16 view, keys); ``odd`` from :func:`_row_parity`."""
     H = L * L2
     Q = (L2 + 3) // 4
     E = np.ones(H + 2 * L2, np.int8)        # (halo rows: +1, the border of plus)
     S = np.empty(H, np.int8)
-    odd = np.empty(H, np.int8)
-    for i in range(L):
-        for k in range(L2):
-            odd[i * L2 + k] = i & 1
     w64 = np.empty(L * Q + 1, np.uint64)
     return E, S, odd, w64, w64.view(np.uint16), np.empty(L, np.uint64)
 
@@ -621,6 +627,7 @@ def checkerboard_replicas(sp, temps, h, dynamics, plus, seed, sweep0,
     n = temps.shape[1]
     with_field = h != 0.0
     flat = L <= _FLAT_MAX_L
+    odd = _row_parity(L if flat else 1, L2 if flat else 2)
     for r in prange(R):
         bf = sp[r]
         ext = np.empty(L2 + 2, np.int8)
@@ -635,7 +642,7 @@ def checkerboard_replicas(sp, temps, h, dynamics, plus, seed, sweep0,
         B0 = np.zeros(1, np.int64)
         no_acc = np.empty(0, np.int32)
         pl = bf.reshape((2, L * L2))
-        fbuf = _flat_buffers(L if flat else 1, L2 if flat else 2)
+        fbuf = _flat_buffers(L if flat else 1, L2 if flat else 2, odd)
         for s in range(n):
             _fill_thresholds(tab, temps[r, s], h, dynamics)
             _split_thresholds(tab, hi, lo, 0)
