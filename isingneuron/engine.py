@@ -218,19 +218,35 @@ def to_natural(sp: np.ndarray) -> np.ndarray:
 
 
 # ------------------------------------------------------------ blocked layout
-# Populations of small lattices run fastest in the blocked layout
+# Populations of small lattices can run faster in the blocked layout
 # int8[G, 2, L, L/2, W] (kernels.checkerboard_blocks: W replicas innermost, the
 # update loops vectorised across them; bit-identical results). "auto" picks
-# it, and W, from a fit of one-thread throughputs (flips/ns) measured with
-# both kernels for L = 16 .. 1024 (AMD EPYC Zen 4, numba 0.68): a kernel
-# whose rows hold n sites runs at about n / (0.3 n + c) per thread, c = 16 for
-# the replica kernel (n = L/2) and 32 for the blocked one (n = W L/2), which
-# loses ~20 % more when the lanes of a block have distinct temperatures.
+# it, and W, from a fit of one-thread throughputs (flips/ns, T = 2.5) measured
+# with both kernels for L = 16 .. 256, R = 2 .. 64 (AMD EPYC Zen 4, numba
+# 0.68). A loop over n sites runs at about n / (a n + c) flips/ns per thread:
+# the replica kernel updates lattices up to L = 254 a colour (n = L**2 / 2)
+# at a time (a = 0.28, c = 71: 1.2, 2.4, 3.2, 3.5 at L = 16, 32, 64, 128),
+# larger ones row by row (n = L / 2, a = 0.15, c = 20: 3.3 at L = 256, 5.3 at
+# 1024); the blocked kernel's rows hold n = W L / 2 sites (a = 0.27, c = 43:
+# 1.65 at n = 128, 3.2 at 1024), times 0.9 for lanes at distinct temperatures
+# (10-20 % slower). Threads share whole replicas or blocks; padding replicas
+# cost as much as real ones. Measured, one thread, blocks / replicas: L = 16:
+# 0.7 (R = 8), 1.1-1.4 (R = 16, W = 16), 1.7-1.9 (R >= 32, W = 32); L = 32:
+# 0.8-1.0 (R = 16), 1.1-1.2 (R >= 32); L = 64: 0.9-1.06 and L = 128:
+# 0.9-1.2 (R >= 32), below 1 for fewer replicas.
 _BLOCK_WIDTHS = (32, 16)
+_FLAT_MAX_L = 254      # = kernels._FLAT_MAX_L (not imported here: no numba at import)
 
 
-def _row_rate(n, c):
-    return n / (0.3 * n + c)
+def _rate(n, a, c):
+    return n / (a * n + c)
+
+
+def _replica_rate(L):
+    """Modelled flips/ns of one thread of kernels.checkerboard_replicas."""
+    if L <= _FLAT_MAX_L:
+        return _rate(L * L / 2, 0.28, 71.0)
+    return _rate(L / 2, 0.15, 20.0)
 
 
 def _block_choice(L, R, threads):
@@ -240,9 +256,9 @@ def _block_choice(L, R, threads):
 
     def blocked(W):
         G = -(-R // W)
-        return 0.85 * _row_rate(W * L2, 32.0) * R / (G * W) * min(G, threads)
+        return 0.9 * _rate(W * L2, 0.27, 43.0) * R / (W * -(-G // threads))
     W = max(_BLOCK_WIDTHS, key=blocked)
-    return W, blocked(W) > _row_rate(L2, 16.0) * min(R, threads)
+    return W, blocked(W) > _replica_rate(L) * R / -(-R // threads)
 
 
 def to_blocks(nat: np.ndarray, width: int) -> np.ndarray:
@@ -431,12 +447,12 @@ class Lattice:
         for the choice of "packed". "blocks" keeps even-L lattices in blocks
         of 16 or 32 replicas, replicas innermost, and vectorises across them
         (fastest for many small lattices); "auto" uses it where it is
-        estimated faster (see ``_block_choice``; e.g. L = 64 with R >= 16 on
-        one thread, R >= 24 on two), otherwise rows for few large lattices
-        (L >= 512, R below the thread count), replicas otherwise. Blocks are
-        chosen here, for the thread count of the moment; the rest at each
-        run. Rows and blocks apply to the checkerboard; other updates run
-        replicas in parallel.
+        estimated faster (see ``_block_choice``; e.g. L = 16 with R >= 16 on
+        one thread, R >= 32 on two; L = 32 with R = 32 or R >= 64; never for
+        L >= 64), otherwise rows for few large lattices (L >= 512, R below
+        the thread count), replicas otherwise. Blocks are chosen here, for
+        the thread count of the moment; the rest at each run. Rows and blocks
+        apply to the checkerboard; other updates run replicas in parallel.
         "packed" (checkerboard Metropolis or Glauber) multi-spin codes the
         replicas, 64 per 64-bit word (:mod:`isingneuron.kernels_packed`),
         each with its own random decisions; all replicas must share one

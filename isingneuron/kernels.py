@@ -448,6 +448,134 @@ def _sweep_part(bf, a, b, part, plus, ones, W, ext, rnd, hi, th, lanes, lo, with
     return m, bb
 
 
+# ------------------------------------------------------- small lattices: one colour flat
+# A row of L/2 < 64 sites never reaches the vector loop of the row functions,
+# and the per-row set-up (row views, the ``ext`` copy) outweighs the row's
+# work. For small lattices, whose planes sit in L1, checkerboard_replicas
+# updates each colour as one flat segment of L * L / 2 sites instead: the
+# other colour's plane is copied once with a halo row at each end (``E``: up,
+# mid and dn are E at offsets 0, L/2 and L, the whole plane seen shifted by
+# -1, 0, +1 rows), the side neighbours are gathered into one plane ``S`` (a
+# per-site select on the row parity, then one fix-up per row for the
+# wrapped or border site), and the draws of all rows are made in one loop.
+# Same random numbers, same decisions, same records as the row path.
+
+
+@njit(inline="always", cache=True)
+def _row_parity(L, L2):
+    """odd[j] = parity of the row of flat site j (read-only, shared by the lattices)."""
+    odd = np.empty(L * L2, np.int8)
+    for i in range(L):
+        for k in range(L2):
+            odd[i * L2 + k] = i & 1
+    return odd
+
+
+@njit(inline="always", cache=True)
+def _flat_buffers(L, L2, odd):
+    """Scratch of :func:`_colour_flat` for one lattice: (E, S, odd, words,
+    their uint16 view, keys); ``odd`` from :func:`_row_parity`."""
+    H = L * L2
+    Q = (L2 + 3) // 4
+    E = np.ones(H + 2 * L2, np.int8)        # (halo rows: +1, the border of plus)
+    S = np.empty(H, np.int8)
+    w64 = np.empty(L * Q + 1, np.uint64)
+    return E, S, odd, w64, w64.view(np.uint16), np.empty(L, np.uint64)
+
+
+@njit(inline="always", cache=True)
+def _colour_flat(pl, c, plus, buf, skey, hi, lo, with_field, sums):
+    """Update colour c of one lattice seen as ``pl = int8[2, L * L / 2]``
+    (flat planes), all rows in one loop. Returns (m, b): the record sums of
+    :func:`_flip_row_sums` over the plane (valid with ``sums``, for c = 1)."""
+    E, S, odd, w64, u16, keys = buf
+    L = keys.shape[0]
+    H = pl.shape[1]
+    L2 = H // L
+    Q = (L2 + 3) // 4
+    P = pl[1 - c]
+    mid = E[L2:L2 + H]
+    for j in range(H):
+        mid[j] = P[j]
+    if not plus:
+        top = E[:L2]
+        bot = E[L2 + H:]
+        for k in range(L2):
+            top[k] = P[H - L2 + k]
+            bot[k] = P[k]
+    Em = E[L2 - 1:L2 - 1 + H]      # P[j - 1]
+    Ep = E[L2 + 1:L2 + 1 + H]      # P[j + 1]
+    pc = np.int8(c)
+    for j in range(H):
+        a = Ep[j]                   # (both loaded before the select: else no vector loop)
+        b = Em[j]
+        S[j] = a if odd[j] != pc else b
+    for i in range(L):
+        a = i * L2
+        if (i + c) & 1:             # side neighbours k and k + 1: wrap at k = L2 - 1
+            S[a + L2 - 1] = 1 if plus else P[a]
+        else:                       # k - 1 and k: wrap at k = 0
+            S[a] = 1 if plus else P[a + L2 - 1]
+    # draws: site k of row i is part k % 4 of output k // 4 of row i's stream
+    for i in range(L):
+        keys[i] = row_key_final(skey, STREAM_CHECKERBOARD + c, i)
+    # (the counters first, then one flat loop of mix64: a loop over a row's
+    # few outputs would not vectorise)
+    if Q < 8:
+        for q in range(Q):
+            inc = (np.uint64(q) + np.uint64(1)) * GOLDEN
+            wq = w64[q:]
+            for i in range(L):
+                wq[i * Q] = keys[i] + inc
+    else:
+        for i in range(L):
+            key = keys[i]
+            ws = w64[i * Q:(i + 1) * Q]
+            for q in range(Q):
+                ws[q] = key + (np.uint64(q) + np.uint64(1)) * GOLDEN
+    w = w64[:L * Q]
+    for j in range(L * Q):
+        w[j] = mix64(w[j])
+    if 4 * Q != L2:                 # rows of the draws back to back (left moves)
+        for i in range(1, L):
+            src = u16[4 * Q * i:]
+            dst = u16[L2 * i:]
+            for k in range(L2):
+                dst[k] = src[k]
+    u = u16[:H]
+    cur = pl[c]
+    up = E[:H]
+    dn = E[2 * L2:2 * L2 + H]
+    m = 0
+    b = 0
+    if sums:
+        tie, m, b = _flip_row_sums(cur, up, dn, mid, S, u, hi, with_field)
+    else:
+        tie = _flip_row(cur, up, dn, mid, S, u, hi, with_field)
+    if tie:
+        _settle_ties_flat(cur, up, dn, mid, S, lo, with_field, keys, L2)
+        if sums:
+            m, b = _row_sums(cur, up, dn, mid, S)
+    return m, b
+
+
+@njit(inline="always", cache=True)
+def _settle_ties_flat(cur, up, dn, mid, side, lo, with_field, keys, L2):
+    """:func:`_settle_ties` for a whole plane: site j is site ``j % L2`` of
+    row ``j // L2`` (key ``keys[j // L2]``)."""
+    for j in range(cur.shape[0]):
+        s3 = cur[j]
+        if s3 == 3 or s3 == -3:
+            s = np.int8(1) if s3 > 0 else np.int8(-1)
+            i = j // L2
+            k = j - i * L2
+            nn = np.int64(up[j]) + np.int64(dn[j]) + np.int64(mid[j]) + np.int64(side[j])
+            x = nn if s > 0 else -nn
+            t = 5 * (s > 0) + (x + 4) // 2 if with_field else 5 + (x + 4) // 2
+            v = mix64((keys[i] ^ _TIE) + (np.uint64(k) + np.uint64(1)) * GOLDEN)
+            cur[j] = np.int8(-s) if v >> np.uint64(48) <= lo[t, 0] else s
+
+
 @njit(inline="always", cache=True)
 def _border_bonds0(bf, W, B):
     """B[w] += the bonds of lane w's colour-0 sites to the fixed +1 border
@@ -474,6 +602,15 @@ def _store(r, q, M, B, h, N, m_out, e_out):
     e_out[r, q] = B
 
 
+#: checkerboard_replicas updates lattices up to this L a colour at a time
+#: (:func:`_colour_flat`), larger ones row by row in one pass
+#: (:func:`_sweep_part`), whose rows of L / 2 >= 128 sites vectorise well
+#: and whose working set stays in cache (one thread, T = 2.5, flips/ns, flat
+#: vs rows: 1.2 vs 0.25 at L = 16, 3.4 vs 1.9 at 128, 2.2 vs 1.9 at 240,
+#: 1.9 vs 3.3 at 256, 1.0 vs 5.3 at 1024).
+_FLAT_MAX_L = 254
+
+
 @njit(parallel=True, cache=True)
 def checkerboard_replicas(sp, temps, h, dynamics, plus, seed, sweep0,
                           record_every, m_out, e_out):
@@ -481,7 +618,10 @@ def checkerboard_replicas(sp, temps, h, dynamics, plus, seed, sweep0,
 
     Sweep ``s`` of this call is sweep ``sweep0 + s`` of the run (that number
     keys the random streams) and runs at ``temps[r, s]``. Each sweep updates
-    colour 0, then colour 1 (in one pass over memory, see :func:`_sweep_part`).
+    colour 0, then colour 1: for L <= ``_FLAT_MAX_L`` each colour as one flat
+    segment (:func:`_colour_flat`), for larger L in one pass over memory
+    (:func:`_sweep_part`). Same results either way. (Two loops: each is
+    compiled apart, and the row path runs as fast as without the other.)
     """
     R = sp.shape[0]
     L = sp.shape[2]
@@ -489,6 +629,28 @@ def checkerboard_replicas(sp, temps, h, dynamics, plus, seed, sweep0,
     N = L * L
     n = temps.shape[1]
     with_field = h != 0.0
+    if L <= _FLAT_MAX_L:
+        odd = _row_parity(L, L2)
+        for r in prange(R):
+            bf = sp[r]
+            tab = np.empty(10, np.uint32)
+            hi = np.empty(10, np.uint16)
+            lo = np.empty((10, 1), np.uint16)
+            B0 = np.zeros(1, np.int64)
+            pl = bf.reshape((2, L * L2))
+            buf = _flat_buffers(L, L2, odd)
+            for s in range(n):
+                _fill_thresholds(tab, temps[r, s], h, dynamics)
+                _split_thresholds(tab, hi, lo, 0)
+                skey = sweep_key(seed, r, sweep0 + s)
+                rec = (s + 1) % record_every == 0
+                _colour_flat(pl, 0, plus, buf, skey, hi, lo, with_field, False)
+                M, B0[0] = _colour_flat(pl, 1, plus, buf, skey, hi, lo, with_field, rec)
+                if rec:
+                    if plus:
+                        _border_bonds0(bf, 1, B0)
+                    _store(r, (s + 1) // record_every - 1, M, B0[0], h, N, m_out, e_out)
+        return
     for r in prange(R):
         bf = sp[r]
         ext = np.empty(L2 + 2, np.int8)

@@ -155,7 +155,9 @@ def test_auto_picks_blocks_for_populations_of_small_lattices():
     before = numba.get_num_threads()
     try:
         numba.set_num_threads(1)
-        assert Lattice(64, 32, "glauber", update="checkerboard")._block_width
+        assert Lattice(16, 32, "glauber", update="checkerboard")._block_width
+        assert Lattice(32, 64, "glauber", update="checkerboard")._block_width
+        assert not Lattice(32, 8, "glauber", update="checkerboard")._block_width
         assert not Lattice(64, 1, "glauber", update="checkerboard")._block_width
         assert not Lattice(1024, 2, "glauber", update="checkerboard")._block_width
         assert not Lattice(64, 32, "glauber")._block_width      # random-sequential
@@ -175,3 +177,8 @@ def test_blocks_thread_count_does_not_change_results(dynamics):
         numba.set_num_threads(before)
     assert _same(one, two)
     assert _same(one, _run(dynamics=dynamics, parallel="replicas", replicas=50))
+
+
+def test_block_choice_knows_where_the_replica_kernel_goes_flat():
+    from isingneuron import engine
+    assert engine._FLAT_MAX_L == kernels._FLAT_MAX_L

@@ -58,9 +58,8 @@ def _reference_sweep(sp, r, T, h, dynamics, plus, seed, sweep):
 
 
 def _records(sp, h, plus):
-    M, B = kernels.natural_MB(to_natural(sp), plus)
-    N = sp.shape[2] ** 2
-    return M / N, (-B - h * M) / N
+    """The exact (M, B) the kernels record (see ``kernels._store``)."""
+    return kernels.natural_MB(to_natural(sp), plus)
 
 
 @pytest.mark.parametrize("L, h, dynamics, plus", [
@@ -68,6 +67,8 @@ def _records(sp, h, plus):
     (256, 0.4, kernels.GLAUBER, True),
     (128, 0.0, kernels.METROPOLIS, True),
     (6, -0.3, kernels.GLAUBER, False),
+    (200, 0.2, kernels.METROPOLIS, False),    # checkerboard_replicas: a colour at a time
+    (36, 0.0, kernels.GLAUBER, True),         # (L / 2 not a multiple of 4)
 ])
 def test_kernels_equal_the_32_bit_reference(L, h, dynamics, plus):
     R, n, seed, sweep0 = 2, 6, 2**64 - 5, 40
