@@ -86,8 +86,8 @@ def test_kernels_equal_the_32_bit_reference(L, h, dynamics, plus):
     if L >= 128:
         assert ties > 0          # the second stage was exercised
     for kern in ("checkerboard_replicas", "checkerboard_rows", "checkerboard_blocks"):
-        m = np.full((R, n), np.nan)
-        e = np.full((R, n), np.nan)
+        m = np.full((R, n), np.iinfo(np.int32).min, np.int32)    # as the engine's records
+        e = np.full((R, n), np.iinfo(np.int32).min, np.int32)
         if kern == "checkerboard_blocks":
             st = to_blocks(to_natural(sp0), 3)
         else:
