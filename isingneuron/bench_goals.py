@@ -156,8 +156,8 @@ def _cold_start_seconds():
 
 
 def _row(goal, measured, unit, target, met, reference=""):
-    return {"goal": goal, "measured": measured, "unit": unit, "reference": reference,
-            "target": target, "met": met}
+    return {"goal": goal, "measured": float(measured), "unit": unit, "reference": reference,
+            "target": target, "met": None if met is None else bool(met)}    # JSON-plain
 
 
 def _ratio(x, ref):

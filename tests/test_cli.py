@@ -2,6 +2,7 @@
 with one line naming the problem and leaves every file as it was), the same
 through the installed entry point, and the commands that work."""
 import hashlib
+import json
 import math
 import os
 import subprocess
@@ -439,6 +440,7 @@ def test_goals_table_measures_every_goal():
         assert any(part in g for g in rows), part
     assert rows["records in memory (paper's quench job)"]["met"] is True
     assert lines[0].startswith("performance goals") and len(lines) == len(rows) + 3
+    json.dumps(res)                                   # --json writes it
 
 
 def test_verify_status_salvage_then_resume_recomputes_only_the_damaged_point(tmp_path,
