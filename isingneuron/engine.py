@@ -619,7 +619,9 @@ class Lattice:
             elif self._block_width:
                 kern = kernels.checkerboard_blocks
             elif not self._split:
-                kern = kernels.random_sequential_replicas
+                kern = (kernels.random_sequential_replicas
+                        if self.L < resources._RS_ARITH_MIN_L     # (= kernels'; no numba here)
+                        else kernels.random_sequential_replicas_large)
             elif self._use_rows():
                 kern = kernels.checkerboard_rows
             else:

@@ -911,41 +911,61 @@ def random_sequential_replicas(sp, temps, h, dynamics, plus, seed, sweep0,
     Replicas run in parallel; results do not depend on the thread count.
     """
     R = sp.shape[0]
+    nbr = neighbour_table(sp.shape[1], plus)
+    for r in prange(R):
+        _rs_replica(sp, r, nbr, temps, h, dynamics, plus, seed, sweep0, record_every,
+                    m_out, e_out, False)
+
+
+@njit(parallel=True, cache=True)
+def random_sequential_replicas_large(sp, temps, h, dynamics, plus, seed, sweep0,
+                                     record_every, m_out, e_out):
+    """:func:`random_sequential_replicas` for L >= ``_RS_ARITH_MIN_L``: the
+    neighbour indices are computed, not read from a table. Same results; a
+    kernel apart, so that small lattices do not compile this path."""
+    R = sp.shape[0]
+    nbr = np.empty((0, 4), np.int32)
+    for r in prange(R):
+        _rs_replica(sp, r, nbr, temps, h, dynamics, plus, seed, sweep0, record_every,
+                    m_out, e_out, True)
+
+
+@njit(inline="always", cache=True)
+def _rs_replica(sp, r, nbr, temps, h, dynamics, plus, seed, sweep0, record_every,
+                m_out, e_out, arith):
+    """The sweeps of replica r (``arith``, a constant: computed neighbours)."""
     L = sp.shape[1]
     N = L * L
     n = temps.shape[1]
-    arith = L >= _RS_ARITH_MIN_L
-    nbr = neighbour_table(L if not arith else 1, plus)     # (no table for large L)
-    for r in prange(R):
-        tab = np.empty(10, np.uint32)
-        tab32 = np.zeros(32, np.uint32)
-        z = np.empty(min(N, _RS_BATCH), np.uint64)
-        code = np.empty(N + 1, np.uint8)
-        sf = sp[r].reshape(N)
-        Mr, Br = _natural_MB_one(sp[r], plus)
-        if arith:
-            _rs_codes_arith(sf, L, plus, code)
-        else:
-            _rs_codes(sf, nbr, code)
-        T_last = np.nan
-        for s in range(n):
-            if temps[r, s] != T_last:
-                _fill_thresholds(tab, temps[r, s], h, dynamics)
-                _rs_thresholds(tab, tab32)
-                T_last = temps[r, s]
-            key = row_key(seed, r, sweep0 + s, STREAM_RANDOM_SITE, 0)
-            for a0 in range(0, N, z.shape[0]):
-                zb = z[:min(z.shape[0], N - a0)]
-                for k in range(zb.shape[0]):
-                    zb[k] = mix64(key + (np.uint64(a0 + k) + np.uint64(1)) * GOLDEN)
-                if arith:
-                    Mr, Br = _rs_attempts_arith(code, zb, tab32, L, N, plus, Mr, Br)
-                else:
-                    Mr, Br = _rs_attempts(code, nbr, zb, tab32, N, Mr, Br)
-            if (s + 1) % record_every == 0:
-                _store(r, (s + 1) // record_every - 1, Mr, Br, h, N, m_out, e_out)
-        for q in range(N):
-            sf[q] = np.int8(1) if code[q] >= 16 else np.int8(-1)
+    tab = np.empty(10, np.uint32)
+    tab32 = np.zeros(32, np.uint32)
+    z = np.empty(min(N, _RS_BATCH), np.uint64)
+    code = np.empty(N + 1, np.uint8)
+    sf = sp[r].reshape(N)
+    Mr, Br = _natural_MB_one(sp[r], plus)
+    if arith:
+        _rs_codes_arith(sf, L, plus, code)
+    else:
+        _rs_codes(sf, nbr, code)
+    T_last = np.nan
+    for s in range(n):
+        if temps[r, s] != T_last:
+            _fill_thresholds(tab, temps[r, s], h, dynamics)
+            _rs_thresholds(tab, tab32)
+            T_last = temps[r, s]
+        key = row_key(seed, r, sweep0 + s, STREAM_RANDOM_SITE, 0)
+        for a0 in range(0, N, z.shape[0]):
+            zb = z[:min(z.shape[0], N - a0)]
+            for k in range(zb.shape[0]):
+                zb[k] = mix64(key + (np.uint64(a0 + k) + np.uint64(1)) * GOLDEN)
+            if arith:
+                Mr, Br = _rs_attempts_arith(code, zb, tab32, L, N, plus, Mr, Br)
+            else:
+                Mr, Br = _rs_attempts(code, nbr, zb, tab32, N, Mr, Br)
+        if (s + 1) % record_every == 0:
+            _store(r, (s + 1) // record_every - 1, Mr, Br, h, N, m_out, e_out)
+    for q in range(N):
+        sf[q] = np.int8(1) if code[q] >= 16 else np.int8(-1)
 
 
 @njit(cache=True)
@@ -1181,7 +1201,7 @@ def checkerboard_blocks(bp, temps, h, dynamics, plus, seed, sweep0,
 
 
 # --------------------------------------------------------------- random start
-@njit(parallel=True, cache=True)
+@njit(cache=True)         # (serial: ~1 ns a spin, and a parallel kernel compiles 1 s longer)
 def random_start(replica_keys, out):
     """Fill ``out`` (int8[R, N]) with +-1: bit 63 of SplitMix64(key_r + site * golden).
 
@@ -1189,7 +1209,7 @@ def random_start(replica_keys, out):
     of :func:`isingneuron.engine.initial_spins` documents.
     """
     R, N = out.shape
-    for r in prange(R):
+    for r in range(R):
         k = replica_keys[r]
         for i in range(N):
             out[r, i] = np.int8(2 * np.int64(mix64(k + np.uint64(i) * GOLDEN) >> np.uint64(63)) - 1)

@@ -352,3 +352,21 @@ def test_resources_mirror_the_kernel_constants():
     from isingneuron import kernels, resources
     assert resources._RS_BATCH == kernels._RS_BATCH
     assert resources._RS_ARITH_MIN_L == kernels._RS_ARITH_MIN_L
+
+
+@pytest.mark.parametrize("L,plus", [(2, False), (5, True), (6, False), (9, False)])
+def test_large_lattice_random_sequential_kernel_equals_the_table_kernel(L, plus):
+    """The kernel the engine runs from L = 512 on (computed neighbours) gives the same
+    spins and records as the table kernel, on any L (here small ones, with wraps)."""
+    from isingneuron import kernels as K
+    R, n = 3, 20
+    temps = np.random.default_rng(L).uniform(1.0, 3.5, (R, n))
+    out = []
+    for kern in (K.random_sequential_replicas, K.random_sequential_replicas_large):
+        sp = initial_spins(L, R, "random", 5)
+        M = np.zeros((R, n), np.int32)
+        B = np.zeros((R, n), np.int32)
+        kern(sp, temps, 0.2, K.METROPOLIS, plus, np.uint64(9), 3, 1, M, B)
+        out.append((sp, M, B))
+    for a, b in zip(*out):
+        np.testing.assert_array_equal(a, b)
