@@ -93,18 +93,18 @@ def timed(fn, repeats=3):
 
 
 def engine_rate(L, R, dynamics, threads, target_s=0.3, record_every=RECORD_EVERY,
-                update="checkerboard"):
-    """Engine flips/ns and bytes per spin for ``R`` replicas of ``L x L`` at T = 2.5."""
+                update="checkerboard", T=2.5):
+    """Engine flips/ns and bytes per spin for ``R`` replicas of ``L x L`` at ``T`` (J)."""
     numba.set_num_threads(threads)
     with warnings.catch_warnings():      # speed only: the kinetics do not matter here
         warnings.simplefilter("ignore", CheckerboardMetropolisWarning)
         lat = Lattice(L, R, dynamics, seed=1, initial="random", update=update)
-    lat.run(record_every, 2.5, record_every)          # compile + warm up
+    lat.run(record_every, T, record_every)            # compile + warm up
     t0 = time.perf_counter()
-    lat.run(record_every, 2.5, record_every)
+    lat.run(record_every, T, record_every)
     per = max(time.perf_counter() - t0, 1e-6) / record_every
     n = max(record_every, int(target_s / per) // record_every * record_every)
-    dt = timed(lambda: lat.run(n, 2.5, record_every))
+    dt = timed(lambda: lat.run(n, T, record_every))
     mem = lat._state.nbytes / (L * L * R)
     return L * L * R * n / dt / 1e9, mem
 

@@ -33,7 +33,7 @@ from pathlib import Path
 import numba
 import numpy as np
 
-from .bench import timed
+from .bench import engine_rate, timed
 from .engine import CheckerboardMetropolisWarning, Lattice, simulate
 from .schedules import Population, Quench
 
@@ -74,18 +74,6 @@ def mcising_rate(L, algorithm="metropolis", T=TC, target_s=0.3):
         _, attempted, _ = sim.sweep(n, temperature=T)
         best = max(best, attempted / (time.perf_counter() - t0) / 1e9)
     return best
-
-
-def _lattice_rate(L, R, dynamics, update, T=TC, record_every=10, target_s=0.3, **kw):
-    """flips/ns of ``Lattice.run`` at constant T (warm-up excluded, best of 3)."""
-    with _quiet():
-        lat = Lattice(L, R, dynamics, seed=1, initial="random", update=update, **kw)
-    lat.run(record_every, T, record_every)
-    t0 = time.perf_counter()
-    lat.run(record_every, T, record_every)
-    per = max(time.perf_counter() - t0, 1e-6) / record_every
-    n = max(record_every, int(target_s / per) // record_every * record_every)
-    return L * L * R * n / timed(lambda: lat.run(n, T, record_every)) / 1e9
 
 
 def _job_rate(L, R, dynamics, update, protocol, sweeps=600, boundary="plus", repeats=2):
@@ -200,12 +188,12 @@ def run_goals(quick=False, cold=True, out=print, sizes=None) -> dict:
     try:
         ref = mcising_rate(L1) if z["mcising"] else None
         for dyn in ("metropolis", "glauber"):
-            r = _lattice_rate(L1, 1, dyn, "checkerboard", target_s=target)
+            r = engine_rate(L1, 1, dyn, 1, target, update="checkerboard", T=TC)[0]
             ok = r >= 5 and (ref is None or r >= 25 * ref)
             rows.append(_row(f"single lattice L={L1}, {dyn}, checkerboard, T=Tc", r,
                              "flips/ns", ">= 5 and >= 25x mcising", ok, _ratio(r, ref)))
         for dyn in ("metropolis", "glauber"):
-            r = _lattice_rate(L1, 1, dyn, "random_sequential", target_s=target)
+            r = engine_rate(L1, 1, dyn, 1, target, update="random_sequential", T=TC)[0]
             rows.append(_row(f"single lattice L={L1}, {dyn}, random-sequential, T=Tc", r,
                              "flips/ns", "(physical kinetics; no goal)", None, _ratio(r, ref)))
 
