@@ -626,63 +626,115 @@ def checkerboard_replicas(sp, temps, h, dynamics, plus, seed, sweep0,
     R = sp.shape[0]
     L = sp.shape[2]
     L2 = sp.shape[3]
-    N = L * L
-    n = temps.shape[1]
-    with_field = h != 0.0
     if L <= _FLAT_MAX_L:
         odd = _row_parity(L, L2)
         for r in prange(R):
-            bf = sp[r]
-            tab = np.empty(10, np.uint32)
-            hi = np.empty(10, np.uint16)
-            lo = np.empty((10, 1), np.uint16)
-            B0 = np.zeros(1, np.int64)
-            pl = bf.reshape((2, L * L2))
-            buf = _flat_buffers(L, L2, odd)
-            for s in range(n):
-                _fill_thresholds(tab, temps[r, s], h, dynamics)
-                _split_thresholds(tab, hi, lo, 0)
-                skey = sweep_key(seed, r, sweep0 + s)
-                rec = (s + 1) % record_every == 0
-                _colour_flat(pl, 0, plus, buf, skey, hi, lo, with_field, False)
-                M, B0[0] = _colour_flat(pl, 1, plus, buf, skey, hi, lo, with_field, rec)
-                if rec:
-                    if plus:
-                        _border_bonds0(bf, 1, B0)
-                    _store(r, (s + 1) // record_every - 1, M, B0[0], h, N, m_out, e_out)
-        return
-    for r in prange(R):
-        bf = sp[r]
-        ext = np.empty(L2 + 2, np.int8)
-        rnd = _draw_buffers(L2, 1)
-        ones = np.ones(L2, np.int8)
-        tab = np.empty(10, np.uint32)
-        hi = np.empty(10, np.uint16)
-        lo = np.empty((10, 1), np.uint16)
-        th = np.empty((10, 1), np.uint16)    # (per-site thresholds: unused)
-        skeys = np.empty(1, np.uint64)
-        keys = np.empty(1, np.uint64)
-        B0 = np.zeros(1, np.int64)
-        no_acc = np.empty(0, np.int32)
-        for s in range(n):
-            _fill_thresholds(tab, temps[r, s], h, dynamics)
-            _split_thresholds(tab, hi, lo, 0)
-            skeys[0] = sweep_key(seed, r, sweep0 + s)
-            rec = (s + 1) % record_every == 0
-            M = 0
-            B0[0] = 0
-            for part in range(1, 3):
-                m, b = _sweep_part(bf, 0, L, part, plus, ones, 1, ext, rnd, hi, th, False, lo,
-                                   with_field, skeys, keys, rec, no_acc, no_acc)
-                M += m
-                B0[0] += b
-            if rec:
-                if plus:
-                    _border_bonds0(bf, 1, B0)
-                _store(r, (s + 1) // record_every - 1, M, B0[0], h, N, m_out, e_out)
+            _flat_sweeps(sp[r], np.int64(r), temps[r], h, dynamics, plus, seed, sweep0,
+                         record_every, m_out, e_out, _flat_scratch(L, L2, odd))
+    else:
+        for r in prange(R):
+            _replica_rows(sp[r], np.int64(r), temps[r], h, dynamics, plus, seed, sweep0,
+                          record_every, m_out, e_out)
+
+
+# The sweeps of a replica (or a block, or a chunk of rows) are a function
+# apart, not inlined into the prange loop, for two reasons.
+# * Compile time: Numba's parallel passes on an inlined body of this size
+#   took ~80 s (copy propagation over the whole inlined IR); a call per
+#   replica per kernel call costs nothing measurable.
+# * Speed: the function is compiled without Numba's reference counting
+#   (``_nrt=False``). With it, every array view (a row, a slice of a
+#   scratch buffer: dozens per row or colour) increments and decrements a
+#   reference count with atomic instructions, which cost as much as the
+#   update of a row of 128 sites (1.45-1.9x faster without it at L = 256,
+#   1.15x at L = 1024, measured in one process). Such a function cannot
+#   allocate: its scratch is made by the caller (the ``*_scratch``
+#   functions) and passed in.
+# The prange index is passed as np.int64: Numba types it int64 when typing
+# the kernel and uint64 when compiling the loop body, and each type would
+# compile the callee anew.
+@njit(cache=True)
+def _flat_scratch(L, L2, odd):
+    """Scratch of :func:`_flat_sweeps`: (tab, hi, lo, B0, buffers of
+    :func:`_flat_buffers`)."""
+    return (np.empty(10, np.uint32), np.empty(10, np.uint16), np.empty((10, 1), np.uint16),
+            np.zeros(1, np.int64), _flat_buffers(L, L2, odd))
+
+
+@njit(cache=True, _nrt=False)
+def _flat_sweeps(bf, r, temps, h, dynamics, plus, seed, sweep0, record_every, m_out, e_out,
+                 scratch):
+    """All sweeps of replica r, colour by colour as flat segments (L <= _FLAT_MAX_L)."""
+    tab, hi, lo, B0, buf = scratch
+    L = bf.shape[1]
+    L2 = bf.shape[2]
+    N = L * L
+    n = temps.shape[0]
+    with_field = h != 0.0
+    pl = bf.reshape((2, L * L2))
+    for s in range(n):
+        _fill_thresholds(tab, temps[s], h, dynamics)
+        _split_thresholds(tab, hi, lo, 0)
+        skey = sweep_key(seed, r, sweep0 + s)
+        rec = (s + 1) % record_every == 0
+        M = 0
+        for c in range(2):      # (one call site: each is compiled apart)
+            M, B0[0] = _colour_flat(pl, c, plus, buf, skey, hi, lo, with_field, rec and c == 1)
+        if rec:
+            if plus:
+                _border_bonds0(bf, 1, B0)
+            _store(r, (s + 1) // record_every - 1, M, B0[0], h, N, m_out, e_out)
 
 
 _ROW_CHUNK = 16    # rows per task of checkerboard_rows
+
+
+@njit(cache=True, _nrt=False)
+def _rows_part(bf, a, b, part, plus, ones, ext, rnd64, u16, hi, th, lo, with_field, skeys, keys,
+               rec, no_acc):
+    """:func:`_sweep_part` of one chunk of rows of one lattice (a function
+    apart, without reference counts: see :func:`_flat_scratch`)."""
+    return _sweep_part(bf, a, b, part, plus, ones, 1, ext, (rnd64, u16), hi, th, False, lo,
+                       with_field, skeys, keys, rec, no_acc, no_acc)
+
+
+@njit(cache=True)
+def _replica_rows(bf, r, temps, h, dynamics, plus, seed, sweep0, record_every, m_out, e_out):
+    """All sweeps of replica r, row by row in one pass over memory (L >
+    _FLAT_MAX_L); the rows in :func:`_rows_part`, the callee of
+    :func:`checkerboard_rows` too."""
+    L = bf.shape[1]
+    L2 = bf.shape[2]
+    N = L * L
+    n = temps.shape[0]
+    with_field = h != 0.0
+    ext = np.empty(L2 + 2, np.int8)
+    rnd = _draw_buffers(L2, 1)
+    ones = np.ones(L2, np.int8)
+    tab = np.empty(10, np.uint32)
+    hi = np.empty(10, np.uint16)
+    lo = np.empty((10, 1), np.uint16)
+    th = np.empty((10, 1), np.uint16)    # (per-site thresholds: unused)
+    skeys = np.empty(1, np.uint64)
+    keys = np.empty(1, np.uint64)
+    B0 = np.zeros(1, np.int64)
+    no_acc = np.empty(0, np.int32)
+    for s in range(n):
+        _fill_thresholds(tab, temps[s], h, dynamics)
+        _split_thresholds(tab, hi, lo, 0)
+        skeys[0] = sweep_key(seed, r, sweep0 + s)
+        rec = (s + 1) % record_every == 0
+        M = 0
+        B0[0] = 0
+        for part in range(1, 3):        # (the callee of checkerboard_rows, compiled once)
+            m, b = _rows_part(bf, np.int64(0), L, part, plus, ones, ext, rnd[0], rnd[1], hi, th, lo,
+                              with_field, skeys, keys, rec, no_acc)
+            M += m
+            B0[0] += b
+        if rec:
+            if plus:
+                _border_bonds0(bf, 1, B0)
+            _store(r, (s + 1) // record_every - 1, M, B0[0], h, N, m_out, e_out)
 
 
 @njit(parallel=True, cache=True)
@@ -725,11 +777,9 @@ def checkerboard_rows(sp, temps, h, dynamics, plus, seed, sweep0,
             rec = (s + 1) % record_every == 0
             for part in range(1, 3):
                 for ch in prange(n_chunks):
-                    m, b = _sweep_part(bf, ch * _ROW_CHUNK, min(L, (ch + 1) * _ROW_CHUNK), part,
-                                       plus, ones, 1, ext_all[ch],
-                                       (rnd_all[ch], u16_all[ch]), hi, th,
-                                       False, lo,
-                                       with_field, skeys, keys_all[ch], rec, no_acc, no_acc)
+                    m, b = _rows_part(bf, np.int64(ch) * _ROW_CHUNK, min(L, (np.int64(ch) + 1) * _ROW_CHUNK), part,
+                                      plus, ones, ext_all[ch], rnd_all[ch], u16_all[ch], hi,
+                                      th, lo, with_field, skeys, keys_all[ch], rec, no_acc)
                     Mc[ch] = m if part == 1 else Mc[ch] + m
                     Bc[ch] = b if part == 1 else Bc[ch] + b
             if rec:
@@ -784,8 +834,8 @@ def neighbour_table(L, plus):
     return nbr
 
 
-@njit(inline="always", cache=True)
-def _rs_codes(sf, nbr, code):
+@njit(cache=True)
+def _rs_codes(sf, nbr, L, plus, code):
     """code[q] = 16 * (s_q > 0) + nn_q + 4 for every site (border slot counts +1)."""
     N = sf.shape[0]
     for q in range(N):
@@ -806,8 +856,8 @@ def _rs_thresholds(tab, tab32):
             tab32[16 * si + nn + 4] = tab[5 * si + (sv * nn + 4) // 2]
 
 
-@njit(inline="always", cache=True)
-def _rs_attempts(code, nbr, z, tab32, N, M, B):
+@njit(cache=True)
+def _rs_attempts(code, nbr, z, tab32, L, N, plus, M, B):
     """Single-spin update attempts of one lattice, one per 64-bit draw in ``z``.
 
     ``code[q] = 16 * (s_q > 0) + nn_q + 4`` holds each spin with its
@@ -854,8 +904,8 @@ def _neighbours4(q, L, N, plus, invL):
             q - 1 if j > 0 else q + L - 1, q + 1 if j < L - 1 else q - L + 1)
 
 
-@njit(inline="always", cache=True)
-def _rs_codes_arith(sf, L, plus, code):
+@njit(cache=True)
+def _rs_codes_arith(sf, nbr, L, plus, code):
     """:func:`_rs_codes` with computed neighbour indices."""
     N = sf.shape[0]
     invL = 1.0 / L
@@ -867,8 +917,8 @@ def _rs_codes_arith(sf, L, plus, code):
     code[N] = 0
 
 
-@njit(inline="always", cache=True)
-def _rs_attempts_arith(code, z, tab32, L, N, plus, M, B):
+@njit(cache=True)
+def _rs_attempts_arith(code, nbr, z, tab32, L, N, plus, M, B):
     """:func:`_rs_attempts` with computed neighbour indices (large L)."""
     lo = np.uint64(0xFFFFFFFF)
     uN = np.uint64(N)
@@ -913,8 +963,8 @@ def random_sequential_replicas(sp, temps, h, dynamics, plus, seed, sweep0,
     R = sp.shape[0]
     nbr = neighbour_table(sp.shape[1], plus)
     for r in prange(R):
-        _rs_replica(sp, r, nbr, temps, h, dynamics, plus, seed, sweep0, record_every,
-                    m_out, e_out, False)
+        _rs_sweeps_table(sp, np.int64(r), nbr, temps, h, dynamics, plus, seed, sweep0,
+                         record_every, m_out, e_out)
 
 
 @njit(parallel=True, cache=True)
@@ -926,8 +976,27 @@ def random_sequential_replicas_large(sp, temps, h, dynamics, plus, seed, sweep0,
     R = sp.shape[0]
     nbr = np.empty((0, 4), np.int32)
     for r in prange(R):
-        _rs_replica(sp, r, nbr, temps, h, dynamics, plus, seed, sweep0, record_every,
-                    m_out, e_out, True)
+        _rs_sweeps_arith(sp, np.int64(r), nbr, temps, h, dynamics, plus, seed, sweep0,
+                         record_every, m_out, e_out)
+
+
+# (functions apart from the prange loops, as the checkerboard's, see
+# :func:`_flat_scratch`; one per neighbour rule, so that each kernel compiles
+# only its own)
+@njit(cache=True)
+def _rs_sweeps_table(sp, r, nbr, temps, h, dynamics, plus, seed, sweep0, record_every,
+                     m_out, e_out):
+    """:func:`_rs_replica` with the neighbour table ``nbr``."""
+    _rs_replica(sp, r, nbr, temps, h, dynamics, plus, seed, sweep0, record_every,
+                m_out, e_out, False)
+
+
+@njit(cache=True)
+def _rs_sweeps_arith(sp, r, nbr, temps, h, dynamics, plus, seed, sweep0, record_every,
+                     m_out, e_out):
+    """:func:`_rs_replica` with computed neighbour indices (``nbr`` unused)."""
+    _rs_replica(sp, r, nbr, temps, h, dynamics, plus, seed, sweep0, record_every,
+                m_out, e_out, True)
 
 
 @njit(inline="always", cache=True)
@@ -944,9 +1013,9 @@ def _rs_replica(sp, r, nbr, temps, h, dynamics, plus, seed, sweep0, record_every
     sf = sp[r].reshape(N)
     Mr, Br = _natural_MB_one(sp[r], plus)
     if arith:
-        _rs_codes_arith(sf, L, plus, code)
+        _rs_codes_arith(sf, nbr, L, plus, code)
     else:
-        _rs_codes(sf, nbr, code)
+        _rs_codes(sf, nbr, L, plus, code)
     T_last = np.nan
     for s in range(n):
         if temps[r, s] != T_last:
@@ -959,9 +1028,9 @@ def _rs_replica(sp, r, nbr, temps, h, dynamics, plus, seed, sweep0, record_every
             for k in range(zb.shape[0]):
                 zb[k] = mix64(key + (np.uint64(a0 + k) + np.uint64(1)) * GOLDEN)
             if arith:
-                Mr, Br = _rs_attempts_arith(code, zb, tab32, L, N, plus, Mr, Br)
+                Mr, Br = _rs_attempts_arith(code, nbr, zb, tab32, L, N, plus, Mr, Br)
             else:
-                Mr, Br = _rs_attempts(code, nbr, zb, tab32, N, Mr, Br)
+                Mr, Br = _rs_attempts(code, nbr, zb, tab32, L, N, plus, Mr, Br)
         if (s + 1) % record_every == 0:
             _store(r, (s + 1) // record_every - 1, Mr, Br, h, N, m_out, e_out)
     for q in range(N):
@@ -1141,63 +1210,73 @@ def checkerboard_blocks(bp, temps, h, dynamics, plus, seed, sweep0,
     L = bp.shape[2]
     L2 = bp.shape[3]
     W = bp.shape[4]
+    for g in prange(G):
+        _block_sweeps(bp[g], np.int64(g), temps, h, dynamics, plus, seed, sweep0, record_every,
+                      m_out, e_out, _block_scratch(L, L2, W))
+
+
+@njit(cache=True)
+def _block_scratch(L, L2, W):
+    """Scratch of :func:`_block_sweeps` for blocks of W lanes."""
+    n_row = L2 * W
+    return (np.empty(n_row + 2 * W, np.int8), np.ones(n_row, np.int8), _draw_buffers(L2, W),
+            np.empty(10, np.uint32), np.empty((10, W), np.uint16), np.empty((10, W), np.uint16),
+            np.empty(10, np.uint16), np.empty((10, n_row), np.uint16), np.empty(W, np.float64),
+            np.empty(W, np.uint64), np.empty(W, np.uint64), np.empty(n_row, np.int32),
+            np.empty(n_row, np.int32), np.empty(W, np.int64), np.empty(W, np.int64))
+
+
+@njit(cache=True, _nrt=False)
+def _block_sweeps(bpg, g, temps, h, dynamics, plus, seed, sweep0, record_every, m_out, e_out,
+                  scratch):
+    """All sweeps of block g (``bpg = bp[g]``) of :func:`checkerboard_blocks`
+    (a function apart, without reference counts: see :func:`_flat_scratch`)."""
+    ext, ones, rnd, tab, hi_l, lo, hi, th, T_last, skeys, keys, acc_m, acc_b, M, B = scratch
+    L = bpg.shape[1]
+    L2 = bpg.shape[2]
+    W = bpg.shape[3]
     n_row = L2 * W
     R = temps.shape[0]
     N = L * L
     n = temps.shape[1]
     with_field = h != 0.0
-    for g in prange(G):
-        bf = bp[g].reshape((2, L, n_row))
-        ext = np.empty(n_row + 2 * W, np.int8)
-        ones = np.ones(n_row, np.int8)
-        rnd = _draw_buffers(L2, W)
-        tab = np.empty(10, np.uint32)
-        hi_l = np.empty((10, W), np.uint16)
-        lo = np.empty((10, W), np.uint16)
-        hi = np.empty(10, np.uint16)
-        th = np.empty((10, n_row), np.uint16)
-        th_ok = False               # th holds the present hi_l
-        T_last = np.full(W, np.nan)
-        skeys = np.empty(W, np.uint64)
-        keys = np.empty(W, np.uint64)
-        acc_m = np.empty(n_row, np.int32)
-        acc_b = np.empty(n_row, np.int32)
-        M = np.empty(W, np.int64)
-        B = np.empty(W, np.int64)
-        for s in range(n):
-            for w in range(W):
-                T = temps[min(g * W + w, R - 1), s]
-                if T != T_last[w]:   # the table is a function of T (h, dynamics fixed)
-                    _fill_thresholds(tab, T, h, dynamics)
-                    _split_thresholds(tab, hi, lo, w)
-                    for t in range(10):
-                        hi_l[t, w] = hi[t]
-                    T_last[w] = T
-                    th_ok = False
-                skeys[w] = sweep_key(seed, g * W + w, sweep0 + s)
-            shared = True      # all lanes at the same temperature (common case)?
-            for w in range(1, W):
-                shared = shared and T_last[w] == T_last[0]
-            if shared:
+    bf = bpg.reshape((2, L, n_row))
+    th_ok = False               # th holds the present hi_l
+    T_last[:] = np.nan
+    for s in range(n):
+        for w in range(W):
+            T = temps[min(g * W + w, R - 1), s]
+            if T != T_last[w]:   # the table is a function of T (h, dynamics fixed)
+                _fill_thresholds(tab, T, h, dynamics)
+                _split_thresholds(tab, hi, lo, w)
                 for t in range(10):
-                    hi[t] = hi_l[t, 0]
-            elif not th_ok:
-                _lane_thresholds(hi_l, W, th)
-                th_ok = True
-            rec = (s + 1) % record_every == 0
-            if rec:
-                acc_m[:] = 0
-                acc_b[:] = 0
-            for part in range(1, 3):
-                _sweep_part(bf, 0, L, part, plus, ones, W, ext, rnd, hi, th, not shared, lo,
-                            with_field, skeys, keys, rec, acc_m, acc_b)
-            if rec:
-                _lane_totals(acc_m, acc_b, W, M, B)
-                if plus:
-                    _border_bonds0(bf, W, B)
-                q = (s + 1) // record_every - 1
-                for w in range(min(W, R - g * W)):
-                    _store(g * W + w, q, M[w], B[w], h, N, m_out, e_out)
+                    hi_l[t, w] = hi[t]
+                T_last[w] = T
+                th_ok = False
+            skeys[w] = sweep_key(seed, g * W + w, sweep0 + s)
+        shared = True      # all lanes at the same temperature (common case)?
+        for w in range(1, W):
+            shared = shared and T_last[w] == T_last[0]
+        if shared:
+            for t in range(10):
+                hi[t] = hi_l[t, 0]
+        elif not th_ok:
+            _lane_thresholds(hi_l, W, th)
+            th_ok = True
+        rec = (s + 1) % record_every == 0
+        if rec:
+            acc_m[:] = 0
+            acc_b[:] = 0
+        for part in range(1, 3):
+            _sweep_part(bf, 0, L, part, plus, ones, W, ext, rnd, hi, th, not shared, lo,
+                        with_field, skeys, keys, rec, acc_m, acc_b)
+        if rec:
+            _lane_totals(acc_m, acc_b, W, M, B)
+            if plus:
+                _border_bonds0(bf, W, B)
+            q = (s + 1) // record_every - 1
+            for w in range(min(W, R - g * W)):
+                _store(g * W + w, q, M[w], B[w], h, N, m_out, e_out)
 
 
 # --------------------------------------------------------------- random start

@@ -330,11 +330,11 @@ def test_random_sequential_computed_neighbours_equal_the_table():
         nbr = K.neighbour_table(L, plus)
         c1 = np.empty(N + 1, np.uint8)
         c2 = np.empty(N + 1, np.uint8)
-        K._rs_codes(sf, nbr, c1)
-        K._rs_codes_arith(sf, L, plus, c2)
+        K._rs_codes(sf, nbr, L, plus, c1)
+        K._rs_codes_arith(sf, nbr, L, plus, c2)
         same_codes = np.all(c1 == c2)
-        m1 = K._rs_attempts(c1, nbr, z, tab32, N, 0, 0)
-        m2 = K._rs_attempts_arith(c2, z, tab32, L, N, plus, 0, 0)
+        m1 = K._rs_attempts(c1, nbr, z, tab32, L, N, plus, 0, 0)
+        m2 = K._rs_attempts_arith(c2, nbr, z, tab32, L, N, plus, 0, 0)
         return same_codes, np.all(c1[:N] == c2[:N]), m1, m2
 
     rng = np.random.default_rng(4)
