@@ -134,10 +134,10 @@ def _row_sources(bf, c, i, plus, ones, W, ext):
 
 @njit(inline="always", cache=True)
 def _draw_buffers(L2, W):
-    """Scratch for :func:`_row_draws`: (words, their uint16 view), made once,
-    not per row."""
+    """Scratch for :func:`_row_draws`: (words, their uint16 view, and the
+    int8 record accumulators of :func:`_flip_row_acc`), made once, not per row."""
     rnd64 = np.empty((L2 + 3) // 4 * W, np.uint64)
-    return rnd64, rnd64.view(np.uint16)
+    return rnd64, rnd64.view(np.uint16), np.zeros(L2 * W, np.int8), np.zeros(L2 * W, np.int8)
 
 
 @njit(inline="always", cache=True)
@@ -307,14 +307,77 @@ def _flip_row_sums(cur, up, dn, mid, side, u, hi, with_field):
     return tie, m, b
 
 
+#: colour-1 rows whose record terms (|term| <= 4) an int8 accumulator of
+#: :func:`_flip_row_acc` takes before it is emptied (31 * 4 <= 127)
+_ACC8_ROWS = 31
+
+
 @njit(inline="always", cache=True)
-def _settle_ties(cur, up, dn, mid, side, lo, with_field, keys, W):
+def _flip_row_acc(cur, up, dn, mid, side, u, hi, with_field, am, ab):
+    """:func:`_flip_row` that also adds each site's record terms (those of
+    :func:`_row_sums`, from the new spins) to the int8 per-site accumulators
+    ``am``, ``ab``; returns True if a tie. Tied sites add nothing here
+    (:func:`_settle_ties` adds their final terms).
+
+    Per-site int8 accumulators keep the loop in 64 int8 lanes and need no
+    reduction per row; they are emptied every ``_ACC8_ROWS`` rows
+    (:func:`_flush_acc8`). (Sums in the loop itself need int16 lanes and a
+    reduction per row: a record cost 24 % of a sweep at L = 256 that way.)
+    """
+    a0, a1, a2, a3, a4 = hi[0], hi[1], hi[2], hi[3], hi[4]
+    b0, b1, b2, b3, b4 = hi[5], hi[6], hi[7], hi[8], hi[9]
+    tie = False
+    z = np.int8(0)
+    if with_field:
+        for j in range(cur.shape[0]):
+            s = cur[j]
+            nn = np.int8(up[j] + dn[j] + mid[j] + side[j])
+            x = nn if s > 0 else np.int8(-nn)
+            thr = _step(x, b0, b1, b2, b3, b4) if s > 0 else _step(x, a0, a1, a2, a3, a4)
+            v = u[j]
+            t = _decide(s, v, thr)
+            cur[j] = t
+            tie |= v == thr
+            am[j] = np.int8(am[j] + (np.int8(t + mid[j]) if v != thr else z))
+            ab[j] = np.int8(ab[j] + (np.int8(-x) if v < thr else (x if v > thr else z)))
+    else:
+        for j in range(cur.shape[0]):
+            s = cur[j]
+            nn = np.int8(up[j] + dn[j] + mid[j] + side[j])
+            x = nn if s > 0 else np.int8(-nn)
+            thr = _step(x, b0, b1, b2, b3, b4)
+            v = u[j]
+            t = _decide(s, v, thr)
+            cur[j] = t
+            tie |= v == thr
+            am[j] = np.int8(am[j] + (np.int8(t + mid[j]) if v != thr else z))
+            ab[j] = np.int8(ab[j] + (np.int8(-x) if v < thr else (x if v > thr else z)))
+    return tie
+
+
+@njit(inline="always", cache=True)
+def _flush_acc8(am, ab):
+    """(sum of am, sum of ab) as integers, and both emptied."""
+    m = np.int32(0)
+    b = np.int32(0)
+    for j in range(am.shape[0]):
+        m = np.int32(m + am[j])
+        b = np.int32(b + ab[j])
+        am[j] = 0
+        ab[j] = 0
+    return np.int64(m), np.int64(b)
+
+
+@njit(inline="always", cache=True)
+def _settle_ties(cur, up, dn, mid, side, lo, with_field, keys, W, acc, am, ab):
     """Second stage of :func:`_decide` for the tied sites (spin +-3) of a row.
 
     Site ``j`` of the row is site ``k = j // W`` of lane ``w = j % W``; its
     further bits ``v'`` are the top 16 bits of output k of the tie stream
     ``keys[w] ^ _TIE`` of the row (keyed by row and site, so the outcome
-    does not depend on the layout): flip iff ``v' <= lo[t, w]``.
+    does not depend on the layout): flip iff ``v' <= lo[t, w]``. With
+    ``acc``, the settled site's record terms go to ``am``, ``ab`` (see
+    :func:`_flip_row_acc`).
     """
     for j in range(cur.shape[0]):
         s3 = cur[j]
@@ -325,7 +388,11 @@ def _settle_ties(cur, up, dn, mid, side, lo, with_field, keys, W):
             x = nn if s > 0 else -nn
             t = 5 * (s > 0) + (x + 4) // 2 if with_field else 5 + (x + 4) // 2
             v = mix64((keys[w] ^ _TIE) + (np.uint64(j // W) + np.uint64(1)) * GOLDEN)
-            cur[j] = np.int8(-s) if v >> np.uint64(48) <= lo[t, w] else s
+            sn = np.int8(-s) if v >> np.uint64(48) <= lo[t, w] else s
+            cur[j] = sn
+            if acc:
+                am[j] += np.int8(sn + mid[j])
+                ab[j] += np.int8(sn * nn)
 
 
 _SUM16 = 8191   # sites per int16 partial sum of _row_sums: |sum| <= 4 * 8191 < 2**15
@@ -376,8 +443,9 @@ def _update_row(bf, c, i, plus, ones, W, ext, rnd, hi, th, lanes, lo, with_field
 
     Row keys from the lanes' sweep keys ``skeys``; ``lanes``: per-site
     thresholds ``th`` (else ``hi`` for all). Returns the row's neighbour
-    rows (valid until the next call, for the records) and, with ``sums``
-    (one lattice), the row's record sums (:func:`_row_sums`).
+    rows (valid until the next call, for the records). With ``sums`` (one
+    lattice), the row's record terms are added to the accumulators
+    ``rnd[2]``, ``rnd[3]`` (:func:`_flip_row_acc`).
     """
     L2 = bf.shape[2] // W
     for w in range(W):
@@ -386,19 +454,15 @@ def _update_row(bf, c, i, plus, ones, W, ext, rnd, hi, th, lanes, lo, with_field
     _row_draws(keys, rnd, W, L2)
     u = rnd[1]
     cur = bf[c, i]
-    m = 0
-    b = 0
     if lanes:
         tie = _flip_row_lanes(cur, up, dn, mid, side, u, th, with_field)
     elif sums:
-        tie, m, b = _flip_row_sums(cur, up, dn, mid, side, u, hi, with_field)
+        tie = _flip_row_acc(cur, up, dn, mid, side, u, hi, with_field, rnd[2], rnd[3])
     else:
         tie = _flip_row(cur, up, dn, mid, side, u, hi, with_field)
     if tie:
-        _settle_ties(cur, up, dn, mid, side, lo, with_field, keys, W)
-        if sums:
-            m, b = _row_sums(cur, up, dn, mid, side)
-    return up, mid, dn, side, m, b
+        _settle_ties(cur, up, dn, mid, side, lo, with_field, keys, W, sums, rnd[2], rnd[3])
+    return up, mid, dn, side
 
 
 @njit(inline="always", cache=True)
@@ -425,6 +489,7 @@ def _sweep_part(bf, a, b, part, plus, ones, W, ext, rnd, hi, th, lanes, lo, with
     """
     m = 0
     bb = 0
+    nacc = 0                             # rows in the int8 accumulators
     steps = 2 * (b - a) if part == 1 else 2
     for t in range(steps):
         if part == 1:
@@ -438,13 +503,22 @@ def _sweep_part(bf, a, b, part, plus, ones, W, ext, rnd, hi, th, lanes, lo, with
             if t == 1 and i == a:
                 continue
         lat = acc_m.shape[0] == 0
-        up, mid, dn, side, dm, db = _update_row(bf, c, i, plus, ones, W, ext, rnd, hi, th,
-                                                lanes, lo, with_field, skeys, keys,
-                                                rec and c == 1 and lat)
-        m += dm
-        bb += db
+        sums = rec and c == 1 and lat
+        up, mid, dn, side = _update_row(bf, c, i, plus, ones, W, ext, rnd, hi, th, lanes, lo,
+                                        with_field, skeys, keys, sums)
+        if sums:
+            nacc += 1
+            if nacc == _ACC8_ROWS:
+                dm, db = _flush_acc8(rnd[2], rnd[3])
+                m += dm
+                bb += db
+                nacc = 0
         if rec and c == 1 and not lat:
             _row_sums_lanes(bf[1, i], up, dn, mid, side, acc_m, acc_b)
+    if nacc > 0:
+        dm, db = _flush_acc8(rnd[2], rnd[3])
+        m += dm
+        bb += db
     return m, bb
 
 
@@ -690,11 +764,12 @@ _ROW_CHUNK = 16    # rows per task of checkerboard_rows
 
 
 @njit(cache=True, _nrt=False)
-def _rows_part(bf, a, b, part, plus, ones, ext, rnd64, u16, hi, th, lo, with_field, skeys, keys,
+def _rows_part(bf, a, b, part, plus, ones, ext, rnd64, u16, am, ab, hi, th, lo, with_field, skeys,
+               keys,
                rec, no_acc):
     """:func:`_sweep_part` of one chunk of rows of one lattice (a function
     apart, without reference counts: see :func:`_flat_scratch`)."""
-    return _sweep_part(bf, a, b, part, plus, ones, 1, ext, (rnd64, u16), hi, th, False, lo,
+    return _sweep_part(bf, a, b, part, plus, ones, 1, ext, (rnd64, u16, am, ab), hi, th, False, lo,
                        with_field, skeys, keys, rec, no_acc, no_acc)
 
 
@@ -727,8 +802,8 @@ def _replica_rows(bf, r, temps, h, dynamics, plus, seed, sweep0, record_every, m
         M = 0
         B0[0] = 0
         for part in range(1, 3):        # (the callee of checkerboard_rows, compiled once)
-            m, b = _rows_part(bf, np.int64(0), L, part, plus, ones, ext, rnd[0], rnd[1], hi, th, lo,
-                              with_field, skeys, keys, rec, no_acc)
+            m, b = _rows_part(bf, np.int64(0), L, part, plus, ones, ext, rnd[0], rnd[1], rnd[2],
+                              rnd[3], hi, th, lo, with_field, skeys, keys, rec, no_acc)
             M += m
             B0[0] += b
         if rec:
@@ -765,6 +840,8 @@ def checkerboard_rows(sp, temps, h, dynamics, plus, seed, sweep0,
     ext_all = np.empty((n_chunks, L2 + 2), np.int8)
     rnd_all = np.empty((n_chunks, (L2 + 3) // 4), np.uint64)
     u16_all = rnd_all.view(np.uint16)
+    am_all = np.zeros((n_chunks, L2), np.int8)
+    ab_all = np.zeros((n_chunks, L2), np.int8)
     keys_all = np.empty((n_chunks, 1), np.uint64)
     Mc = np.zeros(n_chunks, np.int64)
     Bc = np.zeros(n_chunks, np.int64)
@@ -777,9 +854,11 @@ def checkerboard_rows(sp, temps, h, dynamics, plus, seed, sweep0,
             rec = (s + 1) % record_every == 0
             for part in range(1, 3):
                 for ch in prange(n_chunks):
-                    m, b = _rows_part(bf, np.int64(ch) * _ROW_CHUNK, min(L, (np.int64(ch) + 1) * _ROW_CHUNK), part,
-                                      plus, ones, ext_all[ch], rnd_all[ch], u16_all[ch], hi,
-                                      th, lo, with_field, skeys, keys_all[ch], rec, no_acc)
+                    i0 = np.int64(ch) * _ROW_CHUNK
+                    m, b = _rows_part(bf, i0, min(L, i0 + _ROW_CHUNK), part, plus, ones,
+                                      ext_all[ch], rnd_all[ch], u16_all[ch], am_all[ch],
+                                      ab_all[ch], hi, th, lo, with_field, skeys, keys_all[ch],
+                                      rec, no_acc)
                     Mc[ch] = m if part == 1 else Mc[ch] + m
                     Bc[ch] = b if part == 1 else Bc[ch] + b
             if rec:

@@ -116,3 +116,23 @@ def test_second_stage_is_the_low_half_of_one_32_bit_uniform():
                 else:
                     flip = stage1 == -1
                 assert flip == (U <= t), (t, v, v2)
+
+
+@pytest.mark.parametrize("kern", ["checkerboard_replicas", "checkerboard_rows"])
+def test_row_path_records_of_an_ordered_lattice(kern):
+    """The row path (L > _FLAT_MAX_L) sums record terms in int8 accumulators
+    over up to ``_ACC8_ROWS`` rows; an ordered lattice makes every bond term
+    +4, the worst case for overflow. Records must equal an exact recount of
+    the final spins (both boundaries, field on and off)."""
+    L = 2 * (kernels._FLAT_MAX_L // 2 + 2)          # the row path
+    assert L > kernels._FLAT_MAX_L
+    assert kernels._ACC8_ROWS * 4 <= 127 and L // 2 > kernels._ACC8_ROWS
+    for plus, h in ((False, 0.0), (True, 0.3)):
+        sp = np.ones((1, 2, L, L // 2), np.int8)
+        temps = np.full((1, 2), 0.8)
+        m = np.empty((1, 2), np.int32)
+        e = np.empty((1, 2), np.int32)
+        getattr(kernels, kern)(sp, temps, h, kernels.GLAUBER, plus, np.uint64(3), 0, 1, m, e)
+        M, B = _records(sp, h, plus)
+        assert m[0, -1] == M[0] and e[0, -1] == B[0]
+        assert M[0] > 0.99 * L * L                  # still ordered: the worst case was tested
