@@ -7,7 +7,13 @@ What is tested, and how
   the 64-bit threshold, the bit-serial comparison with the lane's bits of the
   counter-based random words) -- identical spins, for sizes with one and
   several chunks of rows, both rules, both boundaries, with and without a
-  field; records against the exact (M, B) of the final spins.
+  field, with a shared schedule and with lanes of one word at different
+  temperatures (through every switch of the kernel between its shared and
+  per-lane paths); records against the exact (M, B) of the final spins.
+* Lane independence: changing the schedule of one lane changes no other
+  lane's records or spins, bit for bit, and the changed lane's are those it
+  has when every lane shares its schedule (the per-lane path is the shared
+  one).
 * Determinism: identical results for 1 and 2 threads, chunked and in one
   call, and whatever the padding lanes of the last word hold.
 * Equilibrium: chi-square of the final (B, M) of independent replicas (each
@@ -72,18 +78,24 @@ def _flip_probability(rule, T, h, s, n):
 
 
 def reference_sweeps(nat, temps, h, rule, plus, seed, sweep0):
-    """Spins after ``len(temps)`` packed-kernel sweeps, lane by lane in plain Python."""
+    """Spins after the packed kernel's sweeps, lane by lane in plain Python.
+
+    ``temps``: ``(n,)`` shared by every replica, or ``(R, n)``: replica r runs
+    sweep s at ``temps[r, s]``, whatever the other lanes of its word do.
+    """
     s = nat.astype(np.int64).copy()
     R, L, _ = s.shape
     L2 = L // 2
     RC = max(1, min(L, kp._CHUNK // L2))
-    for sw, T in enumerate(temps):
+    temps = np.broadcast_to(np.asarray(temps, float), (R, np.shape(temps)[-1]))
+    for sw in range(temps.shape[1]):
         for c in range(2):
             new = s.copy()
             for i0 in range(0, L, RC):
                 i1 = min(L, i0 + RC)
                 nw = (i1 - i0) * L2
                 for r in range(R):
+                    T = temps[r, sw]
                     g, b = divmod(r, kp.LANES)
                     key = _row_key(seed, g, sweep0 + sw, kp.STREAM_PACKED + c, i0)
                     for i in range(i0, i1):
@@ -124,9 +136,10 @@ UNSET = np.iinfo(np.int32).min
 
 
 def _packed_run(nat, temps, h, rule, plus, seed=7, sweep0=3, record_every=1):
+    """The kernel on ``nat`` at ``temps`` ((n,) shared or (R, n) per replica)."""
     R = nat.shape[0]
     P = kp.to_packed(nat)
-    n = len(temps)
+    n = np.shape(temps)[-1]
     m = np.full((R, n // record_every), UNSET, np.int32)     # the exact records M, B
     e = np.full_like(m, UNSET)
     kp.checkerboard_packed(P, np.ascontiguousarray(np.broadcast_to(temps, (R, n))), h,
@@ -143,6 +156,49 @@ def test_kernel_matches_reference_implementation(L, R, rule, plus, h):
     thresholds and the bit-serial comparison; replica 65 is lane 1 of word 1."""
     nat = initial_spins(L, R, "random", seed=L)
     temps = np.array([3.0, 1.2, 2.2])
+    got, _, _ = _packed_run(nat, temps, h, rule, plus)
+    ref = reference_sweeps(nat, temps, h, rule, plus, seed=7, sweep0=3)
+    np.testing.assert_array_equal(got, ref)
+    assert np.any(got != nat)
+
+
+LANE_T = (0.8, 1.3, 2.0, 2.6, 4.0)
+
+
+def lane_schedules(R, seed=5):
+    """Five sweeps of per-replica temperatures that visit every path of the kernel.
+
+    Sweep 0: shared by all (the fast path). 1: each replica its own (from
+    LANE_T: lanes of one word at different temperatures). 2: about half the
+    replicas keep sweep 1's (their cached thresholds); replicas 64.. share one
+    (their word on the fast path while word 0 is not). 3: shared again, at
+    sweep 0's temperature (the shared words must be rebuilt after per-lane
+    ones). 4: sweep 2's again (no lane changed, but the per-lane words must
+    be rebuilt after the shared ones).
+    """
+    rng = np.random.default_rng(seed)
+    T = np.empty((R, 5))
+    T[:, 0] = 3.0
+    T[:, 1] = rng.choice(LANE_T, R)
+    T[:, 2] = np.where(rng.random(R) < 0.5, T[:, 1], rng.choice(LANE_T, R))
+    T[64:, 2] = 1.7
+    T[:, 3] = 3.0
+    T[:, 4] = T[:, 2]
+    return T
+
+
+@pytest.mark.parametrize("L,R", [(4, 66), (6, 5), (34, 3)])
+@pytest.mark.parametrize("rule", ["metropolis", "glauber"])
+@pytest.mark.parametrize("plus,h", [(False, 0.0), (True, 0.0), (True, 0.3), (False, -0.4)])
+def test_kernel_matches_reference_with_per_lane_temperatures(L, R, rule, plus, h):
+    """Bit for bit with lanes of one word at different temperatures (``lane_schedules``):
+    the bit-transposed thresholds of the first levels, those gathered for the deep
+    levels (L = 34: gathered in one chunk, reused in the next), the per-lane
+    certain flips, the cache of each lane's thresholds and the switches between
+    the shared and the per-lane path. The padding lanes run at the last replica's
+    temperatures (R = 5, 3)."""
+    nat = initial_spins(L, R, "random", seed=L + 3)
+    temps = lane_schedules(R)
     got, _, _ = _packed_run(nat, temps, h, rule, plus)
     ref = reference_sweeps(nat, temps, h, rule, plus, seed=7, sweep0=3)
     np.testing.assert_array_equal(got, ref)
@@ -189,6 +245,37 @@ def test_padding_lanes_and_population_size_do_not_change_real_lanes():
         np.testing.assert_array_equal(ma[:70], mb)
         # padding of the small run (all up) differs from replicas 70.. of the big one
         assert np.any(big[70:] != 1)
+
+
+@pytest.mark.parametrize("rule", ["metropolis", "glauber"])
+@pytest.mark.parametrize("plus,h", [(False, 0.0), (True, 0.3)])
+def test_one_lane_schedule_changes_no_other_lane(rule, plus, h):
+    """Lanes are independent, and the per-lane path is the shared one, bit for bit.
+
+    130 replicas (words 0, 1 full; word 2: replicas 128, 129 and padding that
+    follows 129). A: all at schedule S (every word on the shared path). C: all
+    at S2, which differs from S in sweeps 10..24 only. B: replicas 5, 70 and 129
+    at S2, the others at S (words on the per-lane path in those sweeps, shared
+    before and after). Every record (M and B after every sweep) and the final
+    spins of every other replica are A's, and those of 5, 70 and 129 are C's;
+    and they differ from A's (the test sees the change)."""
+    L, R, n = 8, 130, 40
+    nat = initial_spins(L, R, "random", seed=11)
+    S = np.concatenate([np.full(10, 3.0), np.linspace(1.0, 3.0, 30)])
+    S2 = S.copy()
+    S2[10:25] = np.linspace(2.2, 1.4, 15)
+    moved = [5, 70, 129]
+    rest = np.setdiff1d(np.arange(R), moved)
+    T = np.tile(S, (R, 1))
+    T[moved] = S2
+    A = _packed_run(nat, S, h, rule, plus)
+    B = _packed_run(nat, T, h, rule, plus)
+    C = _packed_run(nat, S2, h, rule, plus)
+    for a, b, c in zip(A, B, C):          # spins, M records, B records
+        np.testing.assert_array_equal(b[rest], a[rest])
+        np.testing.assert_array_equal(b[moved], c[moved])
+    for r in moved:
+        assert np.any(A[1][r] != C[1][r]) or np.any(A[2][r] != C[2][r]), r
 
 
 # ---------------------------------------------------------------- determinism
