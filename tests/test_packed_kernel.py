@@ -18,11 +18,15 @@ What is tested, and how
   call, and whatever the padding lanes of the last word hold.
 * Equilibrium: chi-square of the final (B, M) of independent replicas (each
   lane its own chain) against exact enumeration of 4 x 4 lattices, with a
-  power check (a wrong temperature fails).
+  power check (a wrong temperature fails); and with the lanes of every word
+  at three temperatures, each temperature's lanes against its own exact
+  distribution.
 * Kinetics: (B, M) histograms along a quench-and-reheat protocol against the
   exact master equation of the 4 x 4 checkerboard sweep (the protocol,
   times and thresholds of ``test_kinetics_exact``), with power checks (the
-  wrong rule and the wrong update order fail).
+  wrong rule and the wrong update order fail); and with the lanes of every
+  word running two different protocols, each against its own exact
+  kinetics (and not the other's).
 * Independence: the correlation between replicas of m(t) and m(t)**2 after a
   quench (lanes of one word, and lanes of different words) is zero within
   4.5 standard errors, and the same test flags lanes that share their random
@@ -30,7 +34,8 @@ What is tested, and how
 * Agreement in distribution with the unpacked checkerboard Glauber kernel
   after a quench (means of |m| and m**2 at several times, and of the
   ordering time, within 4.5 combined standard errors).
-* Integration: what ``Lattice``/``simulate`` pick, and the fallbacks.
+* Integration: what ``Lattice``/``simulate`` pick, the refusals, and per-replica
+  schedules in the packed layout.
 """
 import math
 import warnings
@@ -261,7 +266,7 @@ def test_one_lane_schedule_changes_no_other_lane(rule, plus, h):
     and they differ from A's (the test sees the change)."""
     L, R, n = 8, 130, 40
     nat = initial_spins(L, R, "random", seed=11)
-    S = np.concatenate([np.full(10, 3.0), np.linspace(1.0, 3.0, 30)])
+    S = np.concatenate([np.full(10, 3.0), np.linspace(1.0, 3.0, n - 10)])
     S2 = S.copy()
     S2[10:25] = np.linspace(2.2, 1.4, 15)
     moved = [5, 70, 129]
@@ -370,6 +375,41 @@ def test_equilibrium_test_has_power():
     assert chi_square_bm(B, M, Bb, Mb, P)[0] < 1e-6
 
 
+# Lanes of one word at three temperatures (a fixed random pattern per word, so
+# that a mix-up of lanes is seen); each temperature's lanes are tested against
+# their own Boltzmann distribution. Cases: both rules, both boundaries, and
+# Metropolis in a field (ten classes of thresholds per lane).
+LANE_EQ_T = (2.0, 2.5, 3.2)
+LANE_EQ_CASES = [("periodic", 0.0, "glauber"), ("plus", 0.0, "metropolis"),
+                 ("plus", 0.25, "metropolis"), ("periodic", -0.4, "glauber")]
+
+
+def _lane_eq_temperatures(seed):
+    rng = np.random.default_rng(seed)
+    return np.array(LANE_EQ_T)[rng.integers(0, len(LANE_EQ_T), EQ_R)]
+
+
+@pytest.mark.parametrize("boundary,h,dynamics", LANE_EQ_CASES)
+def test_equilibrium_per_lane_temperatures_match_exact_enumeration(boundary, h, dynamics):
+    """20032 lanes (4 x 4, 300 sweeps from random starts), each at one of
+    LANE_EQ_T (about 6700 per temperature, mixed within every word): the final
+    (B, M) of each temperature's lanes against the Boltzmann distribution at
+    that temperature, p > 1e-3 / 3 each (Bonferroni over the temperatures: a
+    correct kernel fails a case with probability < 1e-3). Power: against the
+    distribution of the next temperature each gives p < 1e-6."""
+    T_lane = _lane_eq_temperatures(seed=23)
+    lat = Lattice(4, EQ_R, dynamics, boundary, h, seed=24, initial="random",
+                  update="checkerboard", purpose="equilibrium", parallel="packed")
+    tr = lat.run(300, np.repeat(T_lane[:, None], 300, axis=1), record_every=300)
+    B, M = sample_bm(tr.m[:, -1], tr.energy[:, -1], 16, h)
+    for k, T in enumerate(LANE_EQ_T):
+        mine = T_lane == T
+        p, chi2, dof = chi_square_bm(B[mine], M[mine], *_exact_bins(4, T, boundary, h))
+        assert p > 1e-3 / len(LANE_EQ_T), (T, p, chi2, dof)
+        other = LANE_EQ_T[(k + 1) % len(LANE_EQ_T)]
+        assert chi_square_bm(B[mine], M[mine], *_exact_bins(4, other, boundary, h))[0] < 1e-6, (T, other)
+
+
 # ---------------------------------------------------------------- kinetics
 KIN_R = 40000
 KIN_CASES = [("periodic", 0.0, "metropolis", 204), ("plus", 0.0, "glauber", 205),
@@ -401,6 +441,38 @@ def test_kinetics_match_exact_master_equation(boundary, h, rule, seed):
     other = "glauber" if rule == "metropolis" else "metropolis"
     assert min(_pvalues(B_mc, M_mc, boundary, h, other).values()) < P_POWER
     assert min(_pvalues(B_mc, M_mc, boundary, h, rule, "random_sequential").values()) < P_POWER
+
+
+#: A second protocol for half the lanes: a shallower quench (to 1.6 J) held
+#: longer, then a faster reheating; it equals PROTOCOL only in the first 3 sweeps.
+PROTOCOL_B = np.concatenate([np.full(3, 3.0), np.full(11, 1.6), np.linspace(1.9, 3.0, 6)])
+
+
+@pytest.mark.parametrize("boundary,h,rule,seed", KIN_CASES)
+def test_per_lane_protocols_match_exact_master_equation(boundary, h, rule, seed):
+    """40000 lanes, each running PROTOCOL or PROTOCOL_B (a fixed random choice per
+    lane, so every word mixes both): (B, M) at TIMES of each protocol's lanes
+    against its own exact checkerboard kinetics, Bonferroni p > 1e-3 / 10 (two
+    protocols x five times). Power: each protocol's lanes against the other
+    protocol's exact kinetics give p < 1e-6 at some time."""
+    assert len(PROTOCOL_B) == len(PROTOCOL)
+    which = np.random.default_rng(seed).random(KIN_R) < 0.5
+    temps = np.where(which[:, None], PROTOCOL_B, PROTOCOL)
+    tr = simulate(4, temps, len(PROTOCOL), rule, replicas=KIN_R, seed=seed + 100,
+                  boundary=boundary, field=h, record_every=1, initial="random",
+                  update="checkerboard", parallel="packed")
+    assert tr.attrs["layout"] == "packed"
+    B_mc, M_mc = sample_bm(tr.m, tr.energy, 16, h)
+    exact = {name: exact_bm_marginals(4, prot, boundary, h, rule, "checkerboard")
+             for name, prot in (("A", PROTOCOL), ("B", PROTOCOL_B))}
+    for name, mine in (("A", ~which), ("B", which)):
+        for against, limit in ((name, None), ("B" if name == "A" else "A", P_POWER)):
+            B, M, P = exact[against]
+            ps = [chi_square_bm(B_mc[mine, k], M_mc[mine, k], B, M, P[k])[0] for k in TIMES]
+            if limit is None:
+                assert min(ps) > 1e-3 / (2 * len(TIMES)), (name, ps)
+            else:
+                assert min(ps) < limit, (name, against, ps)
 
 
 @pytest.mark.parametrize("boundary,h,rule,seed", KIN_CASES[:2])
@@ -517,30 +589,36 @@ def test_packed_refused_where_it_does_not_apply():
         Lattice(16, 64, "glauber", parallel="packed")                  # random-sequential
     with pytest.raises(ValueError, match="packed"):
         Lattice(16, 64, "wolff", parallel="packed")
-    lat = Lattice(8, 70, "glauber", update="checkerboard", parallel="packed")
-    temps = np.full((70, 4), 2.0)
-    temps[65] = 2.5                       # replica 65 alone: word 1 is not shared
-    with pytest.raises(ValueError, match="shared"):
-        lat.run(4, temps)
 
 
-def test_unshared_schedule_leaves_the_packed_layout():
-    """auto: a run with per-replica temperatures moves the lattice to the unpacked
-    layout (same spins), and then runs exactly as a lattice that never packed."""
-    lat = Lattice(8, 70, "glauber", "plus", update="checkerboard", seed=3)
+@pytest.mark.parametrize("parallel", ["auto", "packed"])
+def test_per_replica_schedules_stay_packed(parallel):
+    """Per-replica temperatures run in the packed layout (auto picks it, packed
+    accepts them), and each replica runs exactly as in a lattice whose replicas
+    all share its schedule: after a shared run, per-word shared temperatures,
+    then per-replica ones, in one call or in chunks (same records, T, spins)."""
+    def lattice(initial="random"):
+        return Lattice(8, 70, "glauber", "plus", update="checkerboard", seed=3,
+                       initial=initial, parallel=parallel)
+    lat = lattice()
     assert lat._packed
     lat.run(5, 2.0)
-    spins = lat.spins
-    temps = np.random.default_rng(0).uniform(1.5, 3.0, (70, 6))
-    # per-word shared temperatures stay packed
-    shared = np.repeat(temps[[0, 64]], [64, 6], axis=0)
-    lat.run(6, shared)
-    assert lat._packed
-    ref = Lattice(8, 70, "glauber", "plus", update="checkerboard", seed=3,
-                  initial=lat.spins, parallel="replicas")
-    ref.sweep = lat.sweep
-    a = lat.run(6, temps, record_every=2)
-    assert not lat._packed and "layout" not in a.attrs
-    b = ref.run(6, temps, record_every=2)
-    assert _same(a, b)
-    assert spins.shape == lat.spins.shape
+    start, sweep = lat.spins, lat.sweep
+    rng = np.random.default_rng(0)
+    temps = np.repeat(rng.uniform(1.5, 3.0, (2, 12)), [64, 6], axis=0)   # shared per word
+    temps[:, 6:] = rng.uniform(1.5, 3.0, (70, 6))                          # per replica
+    whole = lat.run(12, temps, record_every=2)
+    assert lat._packed and whole.attrs["layout"] == "packed"
+    np.testing.assert_array_equal(whole.T, temps[:, 1::2])
+    chunked = lattice(start)
+    chunked.sweep = sweep
+    parts = Traces.concatenate([chunked.run(4, temps[:, 4 * q:4 * q + 4], record_every=2)
+                                for q in range(3)])
+    assert _same(whole, parts)
+    for r in (0, 37, 63, 64, 69):
+        ref = lattice(start)
+        ref.sweep = sweep
+        alone = ref.run(12, temps[r], record_every=2)      # every replica at r's schedule
+        np.testing.assert_array_equal(whole.m[r], alone.m[r])
+        np.testing.assert_array_equal(whole.energy[r], alone.energy[r])
+        np.testing.assert_array_equal(whole.spins[r], alone.spins[r])
