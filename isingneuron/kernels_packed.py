@@ -506,21 +506,14 @@ def _chunk_update(P, g, c, i0, i1, plus, key, thr, always, qs, lanes, lthr, lvl_
 
 
 # ------------------------------------------------------------------ records
-@njit(inline="always", cache=True)
-def _ripple(planes, K, x, w, n, carry):
-    """Add the bit words x[j] (j < n) at weight 2**w to bit-sliced counters.
-
-    ``planes[q, j]`` is bit plane q of the count of position j; vectorised
-    over j; only planes below K are touched (the count must fit).
-    """
-    for j in range(n):
-        carry[j] = x[j]
-    for q in range(w, K):
-        pq = planes[q]
-        for j in range(n):
-            t = pq[j] & carry[j]
-            pq[j] ^= carry[j]
-            carry[j] = t
+@njit(cache=True)
+def _add_at(planes, K, j, x):
+    """Add the bit word x to the bit-sliced counter of position j (planes below K;
+    the count must fit)."""
+    for q in range(K):
+        t = planes[q, j] & x
+        planes[q, j] ^= x
+        x = t
 
 
 @njit(inline="always", cache=True)
@@ -621,18 +614,13 @@ def _group_MB(P, g, plus, RC, Ka, par, pm, pb, b0, b1, b2, sm, cr, carry, upt, d
         _add3(pm, Ka, sm, cr, cr, 2, nw, carry)
         _add3(pb, Ka, b0, b1, b2, 3, nw, carry)
         if plus:   # border bonds of colour-1 sites: aligned iff the spin is up
-            for rep in range(2):
-                for j in range(nw):
-                    sm[j] = _ZERO
-                for i in range(i0, i1):
-                    o = (i - i0) * L2
-                    if rep == 0:     # the side border bond of the row
-                        e = 0 if (i + 1) & 1 == 0 else L2 - 1
-                        sm[o + e] = r1[o + e]
-                    elif i == 0 or i == L - 1:
-                        for k in range(L2):
-                            sm[o + k] = r1[o + k]
-                _ripple(pb, Ka, sm, 0, nw, carry)
+            for i in range(i0, i1):         # (added where they are: few positions)
+                o = (i - i0) * L2
+                e = o + (0 if (i + 1) & 1 == 0 else L2 - 1)
+                _add_at(pb, Ka, e, r1[e])   # the side border bond of the row
+                if i == 0 or i == L - 1:    # the top or bottom border bonds
+                    for k in range(o, o + L2):
+                        _add_at(pb, Ka, k, r1[k])
     _reduce_columns(pm, Ka, CH, carry, M)
     _reduce_columns(pb, Ka, CH, carry, B)
     n_bonds = 2 * N + (2 * L if plus else 0)
