@@ -558,10 +558,9 @@ def _reduce_columns(planes, Ka, width, carry, out):
             carry[j] = _ZERO
         for q in range(kc):
             pq = planes[q]
-            hi = pq[h:]
-            for j in range(h):
+            for j in range(h):      # (pq[h + j], not a view pq[h:]: this loop vectorises)
                 a = pq[j]
-                x = hi[j]
+                x = pq[h + j]
                 c = carry[j]
                 pq[j] = a ^ x ^ c
                 carry[j] = (a & x) | (c & (a ^ x))
