@@ -506,7 +506,7 @@ def _chunk_update(P, g, c, i0, i1, plus, key, thr, always, qs, lanes, lthr, lvl_
 
 
 # ------------------------------------------------------------------ records
-@njit(cache=True)
+@njit(inline="always", cache=True)
 def _add_at(planes, K, j, x):
     """Add the bit word x to the bit-sliced counter of position j (planes below K;
     the count must fit)."""
@@ -547,7 +547,8 @@ def _reduce_columns(planes, Ka, width, carry, out):
     Positions are added pairwise (bit-sliced full adders, vectorised over
     the pairs) until one is left. The counts start in planes below Ka; each
     round of pairs needs one plane more, so ``planes`` needs
-    ``ceil(log2(width))`` spare (zero) planes above. Destroys ``planes``.
+    ``ceil(log2(width))`` spare planes above (their contents do not matter:
+    a plane is written before it is read). Destroys ``planes``.
     """
     Kt = planes.shape[0]
     kc = Ka                             # planes in use
@@ -564,20 +565,23 @@ def _reduce_columns(planes, Ka, width, carry, out):
                 c = carry[j]
                 pq[j] = a ^ x ^ c
                 carry[j] = (a & x) | (c & (a ^ x))
-        if kc < Kt:                     # the carry out of the top plane
+        added = kc < Kt
+        if added:                       # the carry out of the top plane
             top = planes[kc]
             for j in range(h):
                 top[j] = carry[j]
             kc += 1
         if w & 1:                       # the odd one out moves next to the sums
-            for q in range(kc):
+            for q in range(kc - added):
                 planes[q, h] = planes[q, w - 1]
+            if added:                   # (it had no carry)
+                planes[kc - 1, h] = _ZERO
             w = h + 1
         else:
             w = h
     for b in range(LANES):
         out[b] = 0
-    for q in range(Kt):
+    for q in range(kc):
         v = planes[q, 0]
         for b in range(LANES):
             out[b] += np.int64((v >> np.uint64(b)) & np.uint64(1)) << q
@@ -596,8 +600,8 @@ def _group_MB(P, g, plus, RC, Ka, par, pm, pb, b0, b1, b2, sm, cr, carry, upt, d
     L = P.shape[2]
     L2 = P.shape[3]
     N = L * L
-    for q in range(pm.shape[0]):
-        for j in range(pm.shape[1]):
+    for q in range(Ka):              # the counters (the planes above are scratch
+        for j in range(pm.shape[1]):     # of _reduce_columns: no need to clear them)
             pm[q, j] = _ZERO
             pb[q, j] = _ZERO
     CH = RC * L2
