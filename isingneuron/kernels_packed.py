@@ -10,9 +10,10 @@ Layout
           they are updated like the others and never recorded, and no real
           lane ever reads them (every operation is bitwise).
 
-All replicas of a group run at one temperature per sweep (the schedule is
-shared); the update is the checkerboard sweep of the other kernels (colour 0,
-then colour 1, rows in order), with the same acceptance rules.
+Every replica runs at its own temperature in each sweep (``temps[r, s]``;
+padding lanes at the last replica's); the update is the checkerboard sweep of
+the other kernels (colour 0, then colour 1, rows in order), with the same
+acceptance rules.
 
 Independent replicas
 --------------------
@@ -48,7 +49,25 @@ number of its neighbours that are up (``n``, 0..4), ``nn = 2 n - 4``:
   only (five classes), otherwise on the spin too (ten).
 
 The class of each lane is computed with bitwise adders (neighbour counts as
-three bit planes), the threshold bit of each lane by bitwise selects.
+three bit planes), the threshold bit of each lane by bitwise selects from
+*level words*: bit ``b`` of ``qs[l, q]`` is bit ``63 - l`` of lane ``b``'s
+threshold of class ``q`` (and bit ``b`` of ``always[q]`` says whether lane
+``b``'s flip in class ``q`` is certain).
+
+Temperatures per lane
+---------------------
+A word whose lanes share the sweep's temperature (a shared schedule, the
+paper's quench job) computes one set of thresholds and its level words are
+all ones or all zeros (``_bit``), as the deep levels are, computed on the fly.
+Otherwise each lane keeps its own thresholds, recomputed only for the lanes
+whose temperature changed since they were computed (``exp`` is the cost:
+~13 ns a lane for Metropolis at h = 0, ~28 ns for Glauber, beside ~100 ns of
+updates per lane and sweep at L = 32), and the level words are their bit
+transpose: the first ``_DENSE`` levels after every change (~0.3 us a word
+group), the deeper ones the first time a chunk reaches them (few do). The
+updates themselves cost the same on either path, and the thresholds, and so
+the results, are bit for bit the same: a lane's trajectory depends on its own
+temperatures and random bits only, not on whether the others share them.
 
 Random numbers are counter based, as in :mod:`isingneuron._rng`: the rows of
 a colour are cut into chunks of ``RC = max(1, min(L, 256 // (L / 2)))`` rows
@@ -68,7 +87,10 @@ About 9-10 spin updates per ns on one core (AMD EPYC Zen 4, AVX-512, numba
 blocked kernel of :mod:`isingneuron.kernels` in the same process. Per word of
 64 spins (~6.5 ns): the nine dense levels ~3.3 ns (about half of it the
 SplitMix64 finaliser of each random word), the sparse tail ~0.7 ns, the
-neighbour adders and flips ~1.5-2 ns, records every 10 sweeps ~0.5 ns.
+neighbour adders and flips ~1.5-2 ns, records every 10 sweeps ~0.5 ns (every
+sweep ~4 ns: a record costs about as much as a sweep). Per-lane temperatures
+that all change every sweep (a population of reheating quenches) add ~15 %
+(Metropolis) to ~25 % (Glauber) without records.
 
 Where it applies
 ----------------
@@ -110,6 +132,24 @@ _FUSED = 3          # levels per pass over the words (a divisor of _DENSE; small
 
 
 # ------------------------------------------------------------------ thresholds
+@njit(inline="always", cache=True)
+def _threshold(T, h, dynamics, si, n):
+    """``floor(p * 2**64)`` of the class ``(si, n)`` at temperature T; all ones where ``p >= 1``.
+
+    See :func:`fill_thresholds`. ``p < 1`` is at most ``1 - 2**-53``, so its
+    threshold is below ``2**64 - 2**11``: all ones means a certain flip.
+    """
+    if dynamics == GLAUBER:
+        x = 2.0 * (2.0 * n - 4.0 + h) / T
+        # exp(0) = 1 exactly: the balanced class (n = 2 at h = 0) needs no exp
+        p = 0.5 if x == 0.0 else 1.0 / (1.0 + np.exp(x))
+    else:
+        # n aligned neighbours: s * nn = 2 n - 4
+        dE = 2.0 * (2.0 * n - 4.0) + 2.0 * h * (2.0 * si - 1.0)
+        p = 1.0 if dE <= 0.0 else np.exp(-dE / T)
+    return _ONES if p >= 1.0 else np.uint64(np.floor(p * _TWO64))
+
+
 @njit(cache=True)
 def fill_thresholds(thr, always, T, h, dynamics):
     """Per-class 64-bit thresholds of one temperature.
@@ -118,11 +158,12 @@ def fill_thresholds(thr, always, T, h, dynamics):
     ----------
     thr : uint64[10]
         Output: ``thr[5 * si + n] = floor(p * 2**64)`` for the class ``(si,
-        n)``: Glauber ``si = 0`` only, ``n`` = up neighbours, ``p = g(n)``;
-        Metropolis ``si`` = spin up (1) or down (0), ``n`` = aligned
-        neighbours, ``p = min(1, exp(-dE / T))``.
+        n)``: Glauber ``si = 0`` only (``thr[5 + n] = thr[n]``), ``n`` = up
+        neighbours, ``p = g(n)``; Metropolis ``si`` = spin up (1) or down (0),
+        ``n`` = aligned neighbours, ``p = min(1, exp(-dE / T))``.
     always : uint64[10]
-        Output: all ones where the flip is certain (``p >= 1``), else 0.
+        Output: all ones where the flip is certain (``p >= 1``, i.e. exactly
+        where ``thr`` is all ones), else 0.
     T : float
         Temperature (J), > 0.
     h : float
@@ -130,22 +171,12 @@ def fill_thresholds(thr, always, T, h, dynamics):
     dynamics : int
         :data:`METROPOLIS` or :data:`GLAUBER`.
     """
-    for si in range(2):
-        s = 2.0 * si - 1.0
-        for n in range(5):
-            if dynamics == GLAUBER:
-                p = 1.0 / (1.0 + np.exp(2.0 * (2.0 * n - 4.0 + h) / T))
-            else:
-                # n aligned neighbours: s * nn = 2 n - 4
-                dE = 2.0 * (2.0 * n - 4.0) + 2.0 * h * s
-                p = 1.0 if dE <= 0.0 else np.exp(-dE / T)
-            q = 5 * si + n
-            if p >= 1.0:
-                thr[q] = _ONES
-                always[q] = _ONES
-            else:
-                thr[q] = np.uint64(np.floor(p * _TWO64))
-                always[q] = _ZERO
+    for q in range(10):
+        if dynamics == GLAUBER and q >= 5:     # g(n) does not depend on the spin
+            thr[q] = thr[q - 5]
+        else:
+            thr[q] = _threshold(T, h, dynamics, q // 5, q % 5)
+        always[q] = _ONES if thr[q] == _ONES else _ZERO
 
 
 @njit(inline="always", cache=True)
@@ -175,6 +206,92 @@ def _count4(e1, e2, e3, e4):
     b1 = c1 ^ c2 ^ t
     b2 = (c1 & c2) | (t & (c1 ^ c2))
     return b2, b1, b0
+
+
+@njit(cache=True)
+def _level_words(l, lanes, thr, lthr, nq, qs):
+    """The words ``qs[l, q]`` of level l: bit b is bit ``63 - l`` of lane b's threshold of class q.
+
+    Of the shared thresholds ``thr``: all ones or zeros. Of the per-lane ones
+    ``lthr[q, b]`` (``lanes``; classes ``q < nq``): one row of the 64 x 64
+    bit transpose of each class's thresholds (loops over the lanes that the
+    compiler vectorises).
+    """
+    sh = np.uint64(63 - l)
+    if lanes:
+        for q in range(nq):
+            row = lthr[q]
+            acc = _ZERO
+            for b in range(LANES):
+                acc |= ((row[b] >> sh) & np.uint64(1)) << np.uint64(b)
+            qs[l, q] = acc
+    else:
+        for q in range(10):
+            qs[l, q] = _ZERO - ((thr[q] >> sh) & np.uint64(1))
+
+
+@njit(cache=True)
+def _sweep_thresholds(temps, s, r0, h, dynamics, nq, lanes, T_last, thr, always, qs, lthr,
+                      T_lane, lvl_ok, idx):
+    """Thresholds and level words of sweep s for the word group whose first replica is r0.
+
+    Lane ``b`` runs at ``temps[r0 + b, s]`` (padding lanes, ``r0 + b >= R``,
+    at the last replica's). When the lanes share that temperature (the fast
+    path) there is one set of thresholds ``thr`` (made again only when it
+    changed, or after per-lane words), and the level words are all ones or
+    zeros. Otherwise lane b has its own thresholds ``lthr[:, b]`` (classes ``q
+    < nq``), made again only where its temperature changed (``T_lane[b]``:
+    the temperature they belong to, NaN for none), class by class over the
+    changed lanes (independent ``exp`` calls in a row overlap in the
+    processor); they are :func:`_threshold`'s, as in :func:`fill_thresholds`,
+    so a lane's are bit for bit those of a group sharing its temperature. The
+    words of the first ``_DENSE`` levels and ``always`` are made again after
+    any change; deeper levels when reached (``lvl_ok`` is cleared here).
+
+    Returns
+    -------
+    lanes : bool
+        Whether the words now hold per-lane thresholds.
+    T_last : float
+        The shared temperature whose thresholds ``thr`` holds.
+    """
+    R = temps.shape[0]
+    T = temps[r0, s]
+    shared = True
+    for r in range(r0 + 1, min(R, r0 + LANES)):
+        if temps[r, s] != T:
+            shared = False
+            break
+    if shared:
+        if lanes or T != T_last:
+            fill_thresholds(thr, always, T, h, dynamics)
+            for l in range(_DENSE):
+                _level_words(l, False, thr, lthr, nq, qs)
+            lvl_ok[:] = False
+        return False, T
+    nc = 0
+    for b in range(LANES):
+        Tb = temps[min(r0 + b, R - 1), s]
+        if Tb != T_lane[b]:
+            T_lane[b] = Tb
+            idx[nc] = b
+            nc += 1
+    for q in range(nq):
+        row = lthr[q]
+        for j in range(nc):
+            b = idx[j]
+            row[b] = _threshold(T_lane[b], h, dynamics, q // 5, q % 5)
+    if nc > 0 or not lanes:
+        for l in range(_DENSE):
+            _level_words(l, True, thr, lthr, nq, qs)
+        for q in range(nq):                 # certain flips: thresholds of all ones
+            row = lthr[q]
+            acc = _ZERO
+            for b in range(LANES):
+                acc |= np.uint64(row[b] == _ONES) << np.uint64(b)
+            always[q] = acc
+        lvl_ok[:] = False
+    return True, T_last
 
 
 # ------------------------------------------------------------------ one row
@@ -320,8 +437,8 @@ def _sparse_level(na, lst, base, b0, b1, b2, sg, und, lt, q0, q1, q2, q3, q4,
 
 
 @njit(inline="always", cache=True)
-def _chunk_update(P, g, c, i0, i1, plus, key, thr, always, qs, dynamics, with_field,
-                  par, b0, b1, b2, und, lt, lst, upt, dnt, sdt):
+def _chunk_update(P, g, c, i0, i1, plus, key, thr, always, qs, lanes, lthr, lvl_ok, nq,
+                  dynamics, with_field, par, b0, b1, b2, und, lt, lst, upt, dnt, sdt):
     """One checkerboard update of every site-word of rows i0 .. i1 - 1 of colour c.
 
     The words of the chunk are numbered ``w = (i - i0) * L / 2 + k``; word w
@@ -330,6 +447,11 @@ def _chunk_update(P, g, c, i0, i1, plus, key, thr, always, qs, dynamics, with_fi
     words (vectorised); then only the words with undecided lanes are kept in
     a list, compacted after each level, so that the rare words that need many
     levels do not keep the others' loop running.
+
+    Thresholds: ``always[q]`` and the level words ``qs[l, q]`` (one bit per
+    lane; see :func:`_sweep_thresholds`). The deep levels (``l >= _DENSE``)
+    are made the first time a chunk of the sweep reaches them since the
+    thresholds changed (``lvl_ok[l]``): few chunks reach a given deep level.
     """
     L2 = P.shape[3]
     nw = (i1 - i0) * L2
@@ -359,8 +481,6 @@ def _chunk_update(P, g, c, i0, i1, plus, key, thr, always, qs, dynamics, with_fi
             lt[w] = x
     # bit-serial comparison of each lane's U with its threshold, level by level
     # (a lane still undecided after bit 63 has U >= t: no flip)
-    t0, t1, t2, t3, t4 = thr[0], thr[1], thr[2], thr[3], thr[4]
-    t5, t6, t7, t8, t9 = thr[5], thr[6], thr[7], thr[8], thr[9]
     unw = np.uint64(nw)
     _dense_levels(nw, key, qs, b0, b1, b2, sg, und, lt, spin_mux)
     na = 0
@@ -370,10 +490,12 @@ def _chunk_update(P, g, c, i0, i1, plus, key, thr, always, qs, dynamics, with_fi
     l = _DENSE
     while na > 0 and l < _MAX_LEVELS:
         base = key + (np.uint64(l) * unw + np.uint64(1)) * GOLDEN
+        if not lvl_ok[l]:
+            _level_words(l, lanes, thr, lthr, nq, qs)
+            lvl_ok[l] = True
         na = _sparse_level(na, lst, base, b0, b1, b2, sg, und, lt,
-                           _bit(t0, l), _bit(t1, l), _bit(t2, l), _bit(t3, l), _bit(t4, l),
-                           _bit(t5, l), _bit(t6, l), _bit(t7, l), _bit(t8, l), _bit(t9, l),
-                           spin_mux)
+                           qs[l, 0], qs[l, 1], qs[l, 2], qs[l, 3], qs[l, 4],
+                           qs[l, 5], qs[l, 6], qs[l, 7], qs[l, 8], qs[l, 9], spin_mux)
         l += 1
     if glauber:      # d = U < g(n): flip if (up and d) or (down and not d)
         for w in range(nw):
@@ -385,20 +507,13 @@ def _chunk_update(P, g, c, i0, i1, plus, key, thr, always, qs, dynamics, with_fi
 
 # ------------------------------------------------------------------ records
 @njit(inline="always", cache=True)
-def _ripple(planes, K, x, w, n, carry):
-    """Add the bit words x[j] (j < n) at weight 2**w to bit-sliced counters.
-
-    ``planes[q, j]`` is bit plane q of the count of position j; vectorised
-    over j; only planes below K are touched (the count must fit).
-    """
-    for j in range(n):
-        carry[j] = x[j]
-    for q in range(w, K):
-        pq = planes[q]
-        for j in range(n):
-            t = pq[j] & carry[j]
-            pq[j] ^= carry[j]
-            carry[j] = t
+def _add_at(planes, K, j, x):
+    """Add the bit word x to the bit-sliced counter of position j (planes below K;
+    the count must fit)."""
+    for q in range(K):
+        t = planes[q, j] & x
+        planes[q, j] ^= x
+        x = t
 
 
 @njit(inline="always", cache=True)
@@ -432,7 +547,8 @@ def _reduce_columns(planes, Ka, width, carry, out):
     Positions are added pairwise (bit-sliced full adders, vectorised over
     the pairs) until one is left. The counts start in planes below Ka; each
     round of pairs needs one plane more, so ``planes`` needs
-    ``ceil(log2(width))`` spare (zero) planes above. Destroys ``planes``.
+    ``ceil(log2(width))`` spare planes above (their contents do not matter:
+    a plane is written before it is read). Destroys ``planes``.
     """
     Kt = planes.shape[0]
     kc = Ka                             # planes in use
@@ -443,27 +559,29 @@ def _reduce_columns(planes, Ka, width, carry, out):
             carry[j] = _ZERO
         for q in range(kc):
             pq = planes[q]
-            hi = pq[h:]
-            for j in range(h):
+            for j in range(h):      # (pq[h + j], not a view pq[h:]: this loop vectorises)
                 a = pq[j]
-                x = hi[j]
+                x = pq[h + j]
                 c = carry[j]
                 pq[j] = a ^ x ^ c
                 carry[j] = (a & x) | (c & (a ^ x))
-        if kc < Kt:                     # the carry out of the top plane
+        added = kc < Kt
+        if added:                       # the carry out of the top plane
             top = planes[kc]
             for j in range(h):
                 top[j] = carry[j]
             kc += 1
         if w & 1:                       # the odd one out moves next to the sums
-            for q in range(kc):
+            for q in range(kc - added):
                 planes[q, h] = planes[q, w - 1]
+            if added:                   # (it had no carry)
+                planes[kc - 1, h] = _ZERO
             w = h + 1
         else:
             w = h
     for b in range(LANES):
         out[b] = 0
-    for q in range(Kt):
+    for q in range(kc):
         v = planes[q, 0]
         for b in range(LANES):
             out[b] += np.int64((v >> np.uint64(b)) & np.uint64(1)) << q
@@ -482,8 +600,8 @@ def _group_MB(P, g, plus, RC, Ka, par, pm, pb, b0, b1, b2, sm, cr, carry, upt, d
     L = P.shape[2]
     L2 = P.shape[3]
     N = L * L
-    for q in range(pm.shape[0]):
-        for j in range(pm.shape[1]):
+    for q in range(Ka):              # the counters (the planes above are scratch
+        for j in range(pm.shape[1]):     # of _reduce_columns: no need to clear them)
             pm[q, j] = _ZERO
             pb[q, j] = _ZERO
     CH = RC * L2
@@ -499,18 +617,13 @@ def _group_MB(P, g, plus, RC, Ka, par, pm, pb, b0, b1, b2, sm, cr, carry, upt, d
         _add3(pm, Ka, sm, cr, cr, 2, nw, carry)
         _add3(pb, Ka, b0, b1, b2, 3, nw, carry)
         if plus:   # border bonds of colour-1 sites: aligned iff the spin is up
-            for rep in range(2):
-                for j in range(nw):
-                    sm[j] = _ZERO
-                for i in range(i0, i1):
-                    o = (i - i0) * L2
-                    if rep == 0:     # the side border bond of the row
-                        e = 0 if (i + 1) & 1 == 0 else L2 - 1
-                        sm[o + e] = r1[o + e]
-                    elif i == 0 or i == L - 1:
-                        for k in range(L2):
-                            sm[o + k] = r1[o + k]
-                _ripple(pb, Ka, sm, 0, nw, carry)
+            for i in range(i0, i1):         # (added where they are: few positions)
+                o = (i - i0) * L2
+                e = o + (0 if (i + 1) & 1 == 0 else L2 - 1)
+                _add_at(pb, Ka, e, r1[e])   # the side border bond of the row
+                if i == 0 or i == L - 1:    # the top or bottom border bonds
+                    for k in range(o, o + L2):
+                        _add_at(pb, Ka, k, r1[k])
     _reduce_columns(pm, Ka, CH, carry, M)
     _reduce_columns(pb, Ka, CH, carry, B)
     n_bonds = 2 * N + (2 * L if plus else 0)
@@ -530,8 +643,11 @@ def checkerboard_packed(P, temps, h, dynamics, plus, seed, sweep0, record_every,
     P : uint64[G, 2, L, L // 2]
         Packed spins (see the module docstring), updated in place.
     temps : float64[R, n]
-        Temperature (J) of replica r in sweep s; all replicas of a group must
-        share a row (group g runs at ``temps[64 g]``; not checked here).
+        Temperature (J) of replica r in sweep s, each its own (lane b of
+        group g runs at ``temps[64 g + b]``; padding lanes at the last
+        replica's). A group whose replicas share the sweep's temperature
+        takes a faster path (one set of thresholds); results do not depend on
+        which path ran.
     h : float
         Field (J).
     dynamics : int
@@ -568,10 +684,17 @@ def checkerboard_packed(P, temps, h, dynamics, plus, seed, sweep0, record_every,
     par = np.empty(CH, np.uint64)           # all ones in the odd rows of a chunk
     for w in range(CH):
         par[w] = _ONES if (w // L2) & 1 else _ZERO
+    # classes in use: (spin, n) for Metropolis in a field, else n alone
+    nq = 10 if with_field and dynamics != GLAUBER else 5
     for g in prange(G):
-        thr = np.empty(10, np.uint64)
-        always = np.empty(10, np.uint64)
-        qs = np.empty((_DENSE, 10), np.uint64)
+        thr = np.empty(10, np.uint64)           # shared temperature: thresholds
+        always = np.zeros(10, np.uint64)        # certain-flip words
+        qs = np.zeros((_MAX_LEVELS, 10), np.uint64)     # level words
+        # (made the first time a chunk reaches the level)
+        lthr = np.zeros((10, LANES), np.uint64)         # per-lane thresholds ...
+        T_lane = np.full(LANES, np.nan)                 # ... and their temperatures
+        lvl_ok = np.zeros(_MAX_LEVELS, np.bool_)        # per-lane qs[l] gathered (l >= _DENSE)
+        idx = np.empty(LANES, np.int64)
         b0 = np.empty(CH, np.uint64)
         b1 = np.empty(CH, np.uint64)
         b2 = np.empty(CH, np.uint64)
@@ -588,20 +711,16 @@ def checkerboard_packed(P, temps, h, dynamics, plus, seed, sweep0, record_every,
         M = np.empty(LANES, np.int64)
         B = np.empty(LANES, np.int64)
         T_last = np.nan
-        r0 = min(g * LANES, R - 1)
+        lanes = False          # the words hold per-lane thresholds (else those of T_last)
         for s in range(n):
-            T = temps[r0, s]
-            if T != T_last:
-                fill_thresholds(thr, always, T, h, dynamics)
-                for l in range(_DENSE):
-                    for q in range(10):
-                        qs[l, q] = _bit(thr[q], l)
-                T_last = T
+            lanes, T_last = _sweep_thresholds(temps, s, g * LANES, h, dynamics, nq, lanes,
+                                              T_last, thr, always, qs, lthr, T_lane, lvl_ok, idx)
             for c in range(2):
                 for i0 in range(0, L, RC):
                     key = row_key(seed, g, sweep0 + s, STREAM_PACKED + c, i0)
                     _chunk_update(P, g, c, i0, min(L, i0 + RC), plus, key, thr, always, qs,
-                                  dynamics, with_field, par, b0, b1, b2, und, lt, lst, upt, dnt, sdt)
+                                  lanes, lthr, lvl_ok, nq, dynamics, with_field, par, b0, b1,
+                                  b2, und, lt, lst, upt, dnt, sdt)
             if (s + 1) % record_every == 0:
                 _group_MB(P, g, plus, RC, Ka, par, pm, pb, b0, b1, b2, sm, cr, und, upt, dnt, sdt, M, B)
                 q = (s + 1) // record_every - 1

@@ -7,16 +7,26 @@ What is tested, and how
   the 64-bit threshold, the bit-serial comparison with the lane's bits of the
   counter-based random words) -- identical spins, for sizes with one and
   several chunks of rows, both rules, both boundaries, with and without a
-  field; records against the exact (M, B) of the final spins.
+  field, with a shared schedule and with lanes of one word at different
+  temperatures (through every switch of the kernel between its shared and
+  per-lane paths); records against the exact (M, B) of the final spins.
+* Lane independence: changing the schedule of one lane changes no other
+  lane's records or spins, bit for bit, and the changed lane's are those it
+  has when every lane shares its schedule (the per-lane path is the shared
+  one).
 * Determinism: identical results for 1 and 2 threads, chunked and in one
   call, and whatever the padding lanes of the last word hold.
 * Equilibrium: chi-square of the final (B, M) of independent replicas (each
   lane its own chain) against exact enumeration of 4 x 4 lattices, with a
-  power check (a wrong temperature fails).
+  power check (a wrong temperature fails); and with the lanes of every word
+  at three temperatures, each temperature's lanes against its own exact
+  distribution.
 * Kinetics: (B, M) histograms along a quench-and-reheat protocol against the
   exact master equation of the 4 x 4 checkerboard sweep (the protocol,
   times and thresholds of ``test_kinetics_exact``), with power checks (the
-  wrong rule and the wrong update order fail).
+  wrong rule and the wrong update order fail); and with the lanes of every
+  word running two different protocols, each against its own exact
+  kinetics (and not the other's).
 * Independence: the correlation between replicas of m(t) and m(t)**2 after a
   quench (lanes of one word, and lanes of different words) is zero within
   4.5 standard errors, and the same test flags lanes that share their random
@@ -24,7 +34,8 @@ What is tested, and how
 * Agreement in distribution with the unpacked checkerboard Glauber kernel
   after a quench (means of |m| and m**2 at several times, and of the
   ordering time, within 4.5 combined standard errors).
-* Integration: what ``Lattice``/``simulate`` pick, and the fallbacks.
+* Integration: what ``Lattice``/``simulate`` pick, the refusals, and per-replica
+  schedules in the packed layout.
 """
 import math
 import warnings
@@ -72,18 +83,24 @@ def _flip_probability(rule, T, h, s, n):
 
 
 def reference_sweeps(nat, temps, h, rule, plus, seed, sweep0):
-    """Spins after ``len(temps)`` packed-kernel sweeps, lane by lane in plain Python."""
+    """Spins after the packed kernel's sweeps, lane by lane in plain Python.
+
+    ``temps``: ``(n,)`` shared by every replica, or ``(R, n)``: replica r runs
+    sweep s at ``temps[r, s]``, whatever the other lanes of its word do.
+    """
     s = nat.astype(np.int64).copy()
     R, L, _ = s.shape
     L2 = L // 2
     RC = max(1, min(L, kp._CHUNK // L2))
-    for sw, T in enumerate(temps):
+    temps = np.broadcast_to(np.asarray(temps, float), (R, np.shape(temps)[-1]))
+    for sw in range(temps.shape[1]):
         for c in range(2):
             new = s.copy()
             for i0 in range(0, L, RC):
                 i1 = min(L, i0 + RC)
                 nw = (i1 - i0) * L2
                 for r in range(R):
+                    T = temps[r, sw]
                     g, b = divmod(r, kp.LANES)
                     key = _row_key(seed, g, sweep0 + sw, kp.STREAM_PACKED + c, i0)
                     for i in range(i0, i1):
@@ -124,9 +141,10 @@ UNSET = np.iinfo(np.int32).min
 
 
 def _packed_run(nat, temps, h, rule, plus, seed=7, sweep0=3, record_every=1):
+    """The kernel on ``nat`` at ``temps`` ((n,) shared or (R, n) per replica)."""
     R = nat.shape[0]
     P = kp.to_packed(nat)
-    n = len(temps)
+    n = np.shape(temps)[-1]
     m = np.full((R, n // record_every), UNSET, np.int32)     # the exact records M, B
     e = np.full_like(m, UNSET)
     kp.checkerboard_packed(P, np.ascontiguousarray(np.broadcast_to(temps, (R, n))), h,
@@ -143,6 +161,49 @@ def test_kernel_matches_reference_implementation(L, R, rule, plus, h):
     thresholds and the bit-serial comparison; replica 65 is lane 1 of word 1."""
     nat = initial_spins(L, R, "random", seed=L)
     temps = np.array([3.0, 1.2, 2.2])
+    got, _, _ = _packed_run(nat, temps, h, rule, plus)
+    ref = reference_sweeps(nat, temps, h, rule, plus, seed=7, sweep0=3)
+    np.testing.assert_array_equal(got, ref)
+    assert np.any(got != nat)
+
+
+LANE_T = (0.8, 1.3, 2.0, 2.6, 4.0)
+
+
+def lane_schedules(R, seed=5):
+    """Five sweeps of per-replica temperatures that visit every path of the kernel.
+
+    Sweep 0: shared by all (the fast path). 1: each replica its own (from
+    LANE_T: lanes of one word at different temperatures). 2: about half the
+    replicas keep sweep 1's (their cached thresholds); replicas 64.. share one
+    (their word on the fast path while word 0 is not). 3: shared again, at
+    sweep 0's temperature (the shared words must be rebuilt after per-lane
+    ones). 4: sweep 2's again (no lane changed, but the per-lane words must
+    be rebuilt after the shared ones).
+    """
+    rng = np.random.default_rng(seed)
+    T = np.empty((R, 5))
+    T[:, 0] = 3.0
+    T[:, 1] = rng.choice(LANE_T, R)
+    T[:, 2] = np.where(rng.random(R) < 0.5, T[:, 1], rng.choice(LANE_T, R))
+    T[64:, 2] = 1.7
+    T[:, 3] = 3.0
+    T[:, 4] = T[:, 2]
+    return T
+
+
+@pytest.mark.parametrize("L,R", [(4, 66), (6, 5), (34, 3)])
+@pytest.mark.parametrize("rule", ["metropolis", "glauber"])
+@pytest.mark.parametrize("plus,h", [(False, 0.0), (True, 0.0), (True, 0.3), (False, -0.4)])
+def test_kernel_matches_reference_with_per_lane_temperatures(L, R, rule, plus, h):
+    """Bit for bit with lanes of one word at different temperatures (``lane_schedules``):
+    the bit-transposed thresholds of the first levels, those gathered for the deep
+    levels (L = 34: gathered in one chunk, reused in the next), the per-lane
+    certain flips, the cache of each lane's thresholds and the switches between
+    the shared and the per-lane path. The padding lanes run at the last replica's
+    temperatures (R = 5, 3)."""
+    nat = initial_spins(L, R, "random", seed=L + 3)
+    temps = lane_schedules(R)
     got, _, _ = _packed_run(nat, temps, h, rule, plus)
     ref = reference_sweeps(nat, temps, h, rule, plus, seed=7, sweep0=3)
     np.testing.assert_array_equal(got, ref)
@@ -189,6 +250,37 @@ def test_padding_lanes_and_population_size_do_not_change_real_lanes():
         np.testing.assert_array_equal(ma[:70], mb)
         # padding of the small run (all up) differs from replicas 70.. of the big one
         assert np.any(big[70:] != 1)
+
+
+@pytest.mark.parametrize("rule", ["metropolis", "glauber"])
+@pytest.mark.parametrize("plus,h", [(False, 0.0), (True, 0.3)])
+def test_one_lane_schedule_changes_no_other_lane(rule, plus, h):
+    """Lanes are independent, and the per-lane path is the shared one, bit for bit.
+
+    130 replicas (words 0, 1 full; word 2: replicas 128, 129 and padding that
+    follows 129). A: all at schedule S (every word on the shared path). C: all
+    at S2, which differs from S in sweeps 10..24 only. B: replicas 5, 70 and 129
+    at S2, the others at S (words on the per-lane path in those sweeps, shared
+    before and after). Every record (M and B after every sweep) and the final
+    spins of every other replica are A's, and those of 5, 70 and 129 are C's;
+    and they differ from A's (the test sees the change)."""
+    L, R, n = 8, 130, 40
+    nat = initial_spins(L, R, "random", seed=11)
+    S = np.concatenate([np.full(10, 3.0), np.linspace(1.0, 3.0, n - 10)])
+    S2 = S.copy()
+    S2[10:25] = np.linspace(2.2, 1.4, 15)
+    moved = [5, 70, 129]
+    rest = np.setdiff1d(np.arange(R), moved)
+    T = np.tile(S, (R, 1))
+    T[moved] = S2
+    A = _packed_run(nat, S, h, rule, plus)
+    B = _packed_run(nat, T, h, rule, plus)
+    C = _packed_run(nat, S2, h, rule, plus)
+    for a, b, c in zip(A, B, C):          # spins, M records, B records
+        np.testing.assert_array_equal(b[rest], a[rest])
+        np.testing.assert_array_equal(b[moved], c[moved])
+    for r in moved:
+        assert np.any(A[1][r] != C[1][r]) or np.any(A[2][r] != C[2][r]), r
 
 
 # ---------------------------------------------------------------- determinism
@@ -283,6 +375,41 @@ def test_equilibrium_test_has_power():
     assert chi_square_bm(B, M, Bb, Mb, P)[0] < 1e-6
 
 
+# Lanes of one word at three temperatures (a fixed random pattern per word, so
+# that a mix-up of lanes is seen); each temperature's lanes are tested against
+# their own Boltzmann distribution. Cases: both rules, both boundaries, and
+# Metropolis in a field (ten classes of thresholds per lane).
+LANE_EQ_T = (2.0, 2.5, 3.2)
+LANE_EQ_CASES = [("periodic", 0.0, "glauber"), ("plus", 0.0, "metropolis"),
+                 ("plus", 0.25, "metropolis"), ("periodic", -0.4, "glauber")]
+
+
+def _lane_eq_temperatures(seed):
+    rng = np.random.default_rng(seed)
+    return np.array(LANE_EQ_T)[rng.integers(0, len(LANE_EQ_T), EQ_R)]
+
+
+@pytest.mark.parametrize("boundary,h,dynamics", LANE_EQ_CASES)
+def test_equilibrium_per_lane_temperatures_match_exact_enumeration(boundary, h, dynamics):
+    """20032 lanes (4 x 4, 300 sweeps from random starts), each at one of
+    LANE_EQ_T (about 6700 per temperature, mixed within every word): the final
+    (B, M) of each temperature's lanes against the Boltzmann distribution at
+    that temperature, p > 1e-3 / 3 each (Bonferroni over the temperatures: a
+    correct kernel fails a case with probability < 1e-3). Power: against the
+    distribution of the next temperature each gives p < 1e-6."""
+    T_lane = _lane_eq_temperatures(seed=23)
+    lat = Lattice(4, EQ_R, dynamics, boundary, h, seed=24, initial="random",
+                  update="checkerboard", purpose="equilibrium", parallel="packed")
+    tr = lat.run(300, np.repeat(T_lane[:, None], 300, axis=1), record_every=300)
+    B, M = sample_bm(tr.m[:, -1], tr.energy[:, -1], 16, h)
+    for k, T in enumerate(LANE_EQ_T):
+        mine = T_lane == T
+        p, chi2, dof = chi_square_bm(B[mine], M[mine], *_exact_bins(4, T, boundary, h))
+        assert p > 1e-3 / len(LANE_EQ_T), (T, p, chi2, dof)
+        other = LANE_EQ_T[(k + 1) % len(LANE_EQ_T)]
+        assert chi_square_bm(B[mine], M[mine], *_exact_bins(4, other, boundary, h))[0] < 1e-6, (T, other)
+
+
 # ---------------------------------------------------------------- kinetics
 KIN_R = 40000
 KIN_CASES = [("periodic", 0.0, "metropolis", 204), ("plus", 0.0, "glauber", 205),
@@ -314,6 +441,38 @@ def test_kinetics_match_exact_master_equation(boundary, h, rule, seed):
     other = "glauber" if rule == "metropolis" else "metropolis"
     assert min(_pvalues(B_mc, M_mc, boundary, h, other).values()) < P_POWER
     assert min(_pvalues(B_mc, M_mc, boundary, h, rule, "random_sequential").values()) < P_POWER
+
+
+#: A second protocol for half the lanes: a shallower quench (to 1.6 J) held
+#: longer, then a faster reheating; it equals PROTOCOL only in the first 3 sweeps.
+PROTOCOL_B = np.concatenate([np.full(3, 3.0), np.full(11, 1.6), np.linspace(1.9, 3.0, 6)])
+
+
+@pytest.mark.parametrize("boundary,h,rule,seed", KIN_CASES)
+def test_per_lane_protocols_match_exact_master_equation(boundary, h, rule, seed):
+    """40000 lanes, each running PROTOCOL or PROTOCOL_B (a fixed random choice per
+    lane, so every word mixes both): (B, M) at TIMES of each protocol's lanes
+    against its own exact checkerboard kinetics, Bonferroni p > 1e-3 / 10 (two
+    protocols x five times). Power: each protocol's lanes against the other
+    protocol's exact kinetics give p < 1e-6 at some time."""
+    assert len(PROTOCOL_B) == len(PROTOCOL)
+    which = np.random.default_rng(seed).random(KIN_R) < 0.5
+    temps = np.where(which[:, None], PROTOCOL_B, PROTOCOL)
+    tr = simulate(4, temps, len(PROTOCOL), rule, replicas=KIN_R, seed=seed + 100,
+                  boundary=boundary, field=h, record_every=1, initial="random",
+                  update="checkerboard", parallel="packed")
+    assert tr.attrs["layout"] == "packed"
+    B_mc, M_mc = sample_bm(tr.m, tr.energy, 16, h)
+    exact = {name: exact_bm_marginals(4, prot, boundary, h, rule, "checkerboard")
+             for name, prot in (("A", PROTOCOL), ("B", PROTOCOL_B))}
+    for name, mine in (("A", ~which), ("B", which)):
+        for against, limit in ((name, None), ("B" if name == "A" else "A", P_POWER)):
+            B, M, P = exact[against]
+            ps = [chi_square_bm(B_mc[mine, k], M_mc[mine, k], B, M, P[k])[0] for k in TIMES]
+            if limit is None:
+                assert min(ps) > 1e-3 / (2 * len(TIMES)), (name, ps)
+            else:
+                assert min(ps) < limit, (name, against, ps)
 
 
 @pytest.mark.parametrize("boundary,h,rule,seed", KIN_CASES[:2])
@@ -430,30 +589,36 @@ def test_packed_refused_where_it_does_not_apply():
         Lattice(16, 64, "glauber", parallel="packed")                  # random-sequential
     with pytest.raises(ValueError, match="packed"):
         Lattice(16, 64, "wolff", parallel="packed")
-    lat = Lattice(8, 70, "glauber", update="checkerboard", parallel="packed")
-    temps = np.full((70, 4), 2.0)
-    temps[65] = 2.5                       # replica 65 alone: word 1 is not shared
-    with pytest.raises(ValueError, match="shared"):
-        lat.run(4, temps)
 
 
-def test_unshared_schedule_leaves_the_packed_layout():
-    """auto: a run with per-replica temperatures moves the lattice to the unpacked
-    layout (same spins), and then runs exactly as a lattice that never packed."""
-    lat = Lattice(8, 70, "glauber", "plus", update="checkerboard", seed=3)
+@pytest.mark.parametrize("parallel", ["auto", "packed"])
+def test_per_replica_schedules_stay_packed(parallel):
+    """Per-replica temperatures run in the packed layout (auto picks it, packed
+    accepts them), and each replica runs exactly as in a lattice whose replicas
+    all share its schedule: after a shared run, per-word shared temperatures,
+    then per-replica ones, in one call or in chunks (same records, T, spins)."""
+    def lattice(initial="random"):
+        return Lattice(8, 70, "glauber", "plus", update="checkerboard", seed=3,
+                       initial=initial, parallel=parallel)
+    lat = lattice()
     assert lat._packed
     lat.run(5, 2.0)
-    spins = lat.spins
-    temps = np.random.default_rng(0).uniform(1.5, 3.0, (70, 6))
-    # per-word shared temperatures stay packed
-    shared = np.repeat(temps[[0, 64]], [64, 6], axis=0)
-    lat.run(6, shared)
-    assert lat._packed
-    ref = Lattice(8, 70, "glauber", "plus", update="checkerboard", seed=3,
-                  initial=lat.spins, parallel="replicas")
-    ref.sweep = lat.sweep
-    a = lat.run(6, temps, record_every=2)
-    assert not lat._packed and "layout" not in a.attrs
-    b = ref.run(6, temps, record_every=2)
-    assert _same(a, b)
-    assert spins.shape == lat.spins.shape
+    start, sweep = lat.spins, lat.sweep
+    rng = np.random.default_rng(0)
+    temps = np.repeat(rng.uniform(1.5, 3.0, (2, 12)), [64, 6], axis=0)   # shared per word
+    temps[:, 6:] = rng.uniform(1.5, 3.0, (70, 6))                          # per replica
+    whole = lat.run(12, temps, record_every=2)
+    assert lat._packed and whole.attrs["layout"] == "packed"
+    np.testing.assert_array_equal(whole.T, temps[:, 1::2])
+    chunked = lattice(start)
+    chunked.sweep = sweep
+    parts = Traces.concatenate([chunked.run(4, temps[:, 4 * q:4 * q + 4], record_every=2)
+                                for q in range(3)])
+    assert _same(whole, parts)
+    for r in (0, 37, 63, 64, 69):
+        ref = lattice(start)
+        ref.sweep = sweep
+        alone = ref.run(12, temps[r], record_every=2)      # every replica at r's schedule
+        np.testing.assert_array_equal(whole.m[r], alone.m[r])
+        np.testing.assert_array_equal(whole.energy[r], alone.energy[r])
+        np.testing.assert_array_equal(whole.spins[r], alone.spins[r])

@@ -199,6 +199,25 @@ def test_population_of_mixed_schedules():
         p.depths
 
 
+def test_population_temperatures_are_the_members_own():
+    """Population.temperatures evaluates its Quench members together, 64 at a time:
+    bit for bit each member's own temperatures, in J or Tc units, mixed with other
+    schedules, across the blocks of 64, for any start and length."""
+    rng = np.random.default_rng(2)
+    members = [Quench(3.0, d, a, r) for d, a, r in zip(rng.uniform(0, 2.9, 150),
+                                                        rng.uniform(0, 40, 150),
+                                                        rng.uniform(0.01, 0.2, 150))]
+    members[70:70] = [Quench(1.3, 0.5, 7.5, 0.01, units="Tc"), Constant(2.0),
+                      Ramp(1.0, 2.0, 5), Quench(3.0, 0.0, 0, 0.1)]
+    p = Population(members)
+    for n, start in ((60, 0), (45, 17), (1, 300), (0, 0)):
+        want = np.stack([m.temperatures(n, start) for m in members]).reshape(len(members), n)
+        got = p.temperatures(n, start)
+        assert got.dtype == np.float64 and got.shape == (len(members), n)
+        np.testing.assert_array_equal(got, want)
+    assert len(np.unique(p.temperatures(60), axis=0)) > 100      # the members do differ
+
+
 # ------------------------------------------------------------------- refusals
 REFUSALS = [
     (lambda: Quench(3.0, 3.5, 0, 1.0), r"bath - depth = -0\.5 J.*> 0"),
