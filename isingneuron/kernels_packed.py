@@ -87,10 +87,12 @@ About 9-10 spin updates per ns on one core (AMD EPYC Zen 4, AVX-512, numba
 blocked kernel of :mod:`isingneuron.kernels` in the same process. Per word of
 64 spins (~6.5 ns): the nine dense levels ~3.3 ns (about half of it the
 SplitMix64 finaliser of each random word), the sparse tail ~0.7 ns, the
-neighbour adders and flips ~1.5-2 ns, records every 10 sweeps ~0.5 ns (every
-sweep ~4 ns: a record costs about as much as a sweep). Per-lane temperatures
-that all change every sweep (a population of reheating quenches) add ~15 %
-(Metropolis) to ~25 % (Glauber) without records.
+neighbour adders and flips ~1.5-2 ns, records every 10 sweeps ~0.3 ns (every
+sweep ~3 ns, half a sweep: with a record after every sweep the kernel runs at
+~6.5 updates per ns). Per-lane temperatures that all change every sweep (a
+population of reheating quenches) add ~15 % (Metropolis) to ~25 % (Glauber)
+without records, ~10-18 % with a record every sweep: the ``exp`` of each
+lane's thresholds.
 
 Where it applies
 ----------------
@@ -689,12 +691,11 @@ def checkerboard_packed(P, temps, h, dynamics, plus, seed, sweep0, record_every,
     for g in prange(G):
         thr = np.empty(10, np.uint64)           # shared temperature: thresholds
         always = np.zeros(10, np.uint64)        # certain-flip words
-        qs = np.zeros((_MAX_LEVELS, 10), np.uint64)     # level words
-        # (made the first time a chunk reaches the level)
+        qs = np.zeros((_MAX_LEVELS, 10), np.uint64)     # level words ...
+        lvl_ok = np.zeros(_MAX_LEVELS, np.bool_)        # ... qs[l] made (l >= _DENSE)
         lthr = np.zeros((10, LANES), np.uint64)         # per-lane thresholds ...
         T_lane = np.full(LANES, np.nan)                 # ... and their temperatures
-        lvl_ok = np.zeros(_MAX_LEVELS, np.bool_)        # per-lane qs[l] gathered (l >= _DENSE)
-        idx = np.empty(LANES, np.int64)
+        idx = np.empty(LANES, np.int64)                 # lanes whose temperature changed
         b0 = np.empty(CH, np.uint64)
         b1 = np.empty(CH, np.uint64)
         b2 = np.empty(CH, np.uint64)
