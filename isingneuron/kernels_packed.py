@@ -318,14 +318,19 @@ def _chunk_classes(P, g, c, i0, i1, plus, aligned, par, b0, b1, b2, upt, dnt, sd
     else:
         for k in range(L2):
             upt[k] = _ONES if plus else P[g, o, L - 1, k]
-        if i1 > 1:
-            upt[L2:nw] = P[g, o, 0:i1 - 1].reshape(nw - L2)
+        if i1 > 1:      # (element loops, not slice assignments: those may copy)
+            src = P[g, o, 0:i1 - 1].reshape(nw - L2)
+            dst = upt[L2:nw]
+            for w in range(nw - L2):
+                dst[w] = src[w]
         up = upt
     if i1 < L:
         dn = P[g, o, i0 + 1:i1 + 1].reshape(nw)
     else:
         if i1 - i0 > 1:
-            dnt[0:nw - L2] = P[g, o, i0 + 1:L].reshape(nw - L2)
+            src = P[g, o, i0 + 1:L].reshape(nw - L2)
+            for w in range(nw - L2):
+                dnt[w] = src[w]
         last = dnt[nw - L2:nw]
         for k in range(L2):
             last[k] = _ONES if plus else P[g, o, 0, k]
@@ -669,9 +674,6 @@ def checkerboard_packed(P, temps, h, dynamics, plus, seed, sweep0, record_every,
     G = P.shape[0]
     L = P.shape[2]
     L2 = P.shape[3]
-    N = L * L
-    R = temps.shape[0]
-    n = temps.shape[1]
     with_field = h != 0.0
     RC = max(1, min(L, _CHUNK // L2))   # rows per chunk
     CH = RC * L2
@@ -689,46 +691,64 @@ def checkerboard_packed(P, temps, h, dynamics, plus, seed, sweep0, record_every,
     # classes in use: (spin, n) for Metropolis in a field, else n alone
     nq = 10 if with_field and dynamics != GLAUBER else 5
     for g in prange(G):
-        thr = np.empty(10, np.uint64)           # shared temperature: thresholds
-        always = np.zeros(10, np.uint64)        # certain-flip words
-        qs = np.zeros((_MAX_LEVELS, 10), np.uint64)     # level words ...
-        lvl_ok = np.zeros(_MAX_LEVELS, np.bool_)        # ... qs[l] made (l >= _DENSE)
-        lthr = np.zeros((10, LANES), np.uint64)         # per-lane thresholds ...
-        T_lane = np.full(LANES, np.nan)                 # ... and their temperatures
-        idx = np.empty(LANES, np.int64)                 # lanes whose temperature changed
-        b0 = np.empty(CH, np.uint64)
-        b1 = np.empty(CH, np.uint64)
-        b2 = np.empty(CH, np.uint64)
-        und = np.empty(CH, np.uint64)
-        lt = np.empty(CH, np.uint64)
-        lst = np.empty(CH, np.int64)
-        upt = np.empty(CH, np.uint64)
-        dnt = np.empty(CH, np.uint64)
-        sdt = np.empty(CH, np.uint64)
-        pm = np.empty((K, CH), np.uint64)
-        pb = np.empty((K, CH), np.uint64)
-        sm = np.empty(CH, np.uint64)
-        cr = np.empty(CH, np.uint64)
-        M = np.empty(LANES, np.int64)
-        B = np.empty(LANES, np.int64)
-        T_last = np.nan
-        lanes = False          # the words hold per-lane thresholds (else those of T_last)
-        for s in range(n):
-            lanes, T_last = _sweep_thresholds(temps, s, g * LANES, h, dynamics, nq, lanes,
-                                              T_last, thr, always, qs, lthr, T_lane, lvl_ok, idx)
-            for c in range(2):
-                for i0 in range(0, L, RC):
-                    key = row_key(seed, g, sweep0 + s, STREAM_PACKED + c, i0)
-                    _chunk_update(P, g, c, i0, min(L, i0 + RC), plus, key, thr, always, qs,
-                                  lanes, lthr, lvl_ok, nq, dynamics, with_field, par, b0, b1,
-                                  b2, und, lt, lst, upt, dnt, sdt)
-            if (s + 1) % record_every == 0:
-                _group_MB(P, g, plus, RC, Ka, par, pm, pb, b0, b1, b2, sm, cr, und, upt, dnt, sdt, M, B)
-                q = (s + 1) // record_every - 1
-                for b in range(min(LANES, R - g * LANES)):
-                    r = g * LANES + b
-                    m_out[r, q] = M[b]          # exact integers, as kernels._store
-                    e_out[r, q] = B[b]
+        _group_sweeps(P, np.int64(g), temps, h, dynamics, plus, seed, sweep0, record_every,
+                      m_out, e_out, RC, Ka, par, nq, _group_scratch(CH, K))
+
+
+# The sweeps of a word group are a function apart from the prange loop,
+# compiled without reference counting, its scratch made by the caller: as
+# the kernels of :mod:`isingneuron.kernels` (see ``kernels._flat_scratch``:
+# shorter compilation, and no atomic reference counts on the dozens of
+# array views each chunk of rows makes).
+@njit(cache=True)
+def _group_scratch(CH, K):
+    """Scratch of :func:`_group_sweeps` (CH words per chunk, K counter planes)."""
+    return (np.empty(10, np.uint64),                # shared temperature: thresholds
+            np.zeros(10, np.uint64),                # certain-flip words
+            np.zeros((_MAX_LEVELS, 10), np.uint64),     # level words ...
+            np.zeros(_MAX_LEVELS, np.bool_),            # ... qs[l] made (l >= _DENSE)
+            np.zeros((10, LANES), np.uint64),           # per-lane thresholds ...
+            np.full(LANES, np.nan),                     # ... and their temperatures
+            np.empty(LANES, np.int64),                  # lanes whose temperature changed
+            np.empty((9, CH), np.uint64),               # b0 b1 b2 und lt upt dnt sdt sm
+            np.empty(CH, np.int64),                     # lst
+            np.empty((K, CH), np.uint64),               # pm
+            np.empty((K, CH), np.uint64),               # pb
+            np.empty(CH, np.uint64),                    # cr
+            np.empty(LANES, np.int64),                  # M
+            np.empty(LANES, np.int64))                  # B
+
+
+@njit(cache=True, _nrt=False)
+def _group_sweeps(P, g, temps, h, dynamics, plus, seed, sweep0, record_every, m_out, e_out,
+                  RC, Ka, par, nq, scratch):
+    """All sweeps of word group g of :func:`checkerboard_packed`."""
+    thr, always, qs, lvl_ok, lthr, T_lane, idx, w9, lst, pm, pb, cr, M, B = scratch
+    b0, b1, b2, und, lt, upt, dnt, sdt, sm = w9[0], w9[1], w9[2], w9[3], w9[4], w9[5], w9[6], \
+        w9[7], w9[8]
+    L = P.shape[2]
+    R = temps.shape[0]
+    n = temps.shape[1]
+    with_field = h != 0.0
+    T_last = np.nan
+    lanes = False          # the words hold per-lane thresholds (else those of T_last)
+    for s in range(n):
+        lanes, T_last = _sweep_thresholds(temps, s, g * LANES, h, dynamics, nq, lanes,
+                                          T_last, thr, always, qs, lthr, T_lane, lvl_ok, idx)
+        for c in range(2):
+            for i0 in range(0, L, RC):
+                key = row_key(seed, g, sweep0 + s, STREAM_PACKED + c, i0)
+                _chunk_update(P, g, c, i0, min(L, i0 + RC), plus, key, thr, always, qs,
+                              lanes, lthr, lvl_ok, nq, dynamics, with_field, par, b0, b1,
+                              b2, und, lt, lst, upt, dnt, sdt)
+        if (s + 1) % record_every == 0:
+            _group_MB(P, g, plus, RC, Ka, par, pm, pb, b0, b1, b2, sm, cr, und, upt, dnt, sdt,
+                      M, B)
+            q = (s + 1) // record_every - 1
+            for b in range(min(LANES, R - g * LANES)):
+                r = g * LANES + b
+                m_out[r, q] = M[b]          # exact integers, as kernels._store
+                e_out[r, q] = B[b]
 
 
 # ------------------------------------------------------------------ layout
