@@ -1377,7 +1377,7 @@ def random_start(replica_keys, out):
 #: The kernel each update order mostly runs (the checkerboard also has row- and
 #: block-parallel variants, picked at run time).
 KERNELS_OF = {"random_sequential": ("random_sequential_replicas",),
-              "checkerboard": ("checkerboard_replicas",),
+              "checkerboard": ("checkerboard_replicas", "kernels_packed.checkerboard_packed"),
               None: ("wolff_replicas",)}
 
 
@@ -1389,13 +1389,17 @@ def uncached(update_orders) -> list[str]:
     exists and is newer than this module's source; anything unexpected counts
     as uncached.
     """
+    import importlib
     import os
-    src = os.path.getmtime(__file__)
     out = []
     for order in update_orders:
         for name in KERNELS_OF.get(order, ()):
             try:
-                index = globals()[name]._cache._cache_file._index_path
+                mod, _, attr = name.rpartition(".")
+                module = importlib.import_module(f"isingneuron.{mod}") if mod else None
+                func = getattr(module, attr) if module else globals()[attr]
+                index = func._cache._cache_file._index_path
+                src = os.path.getmtime(module.__file__ if module else __file__)
                 fresh = os.path.getmtime(index) >= src
             except (AttributeError, KeyError, OSError):
                 fresh = False
