@@ -88,8 +88,8 @@ blocked kernel of :mod:`isingneuron.kernels` in the same process. Per word of
 64 spins (~6.5 ns): the nine dense levels ~3.3 ns (about half of it the
 SplitMix64 finaliser of each random word), the sparse tail ~0.7 ns, the
 neighbour adders and flips ~1.5-2 ns, records every 10 sweeps ~0.3 ns (every
-sweep ~3 ns, half a sweep: with a record after every sweep the kernel runs at
-~6.5 updates per ns). Per-lane temperatures that all change every sweep (a
+sweep ~2.7 ns, 40 % of a sweep: with a record after every sweep the kernel
+runs at ~7 updates per ns). Per-lane temperatures that all change every sweep (a
 population of reheating quenches) add ~15 % (Metropolis) to ~25 % (Glauber)
 without records, ~10-18 % with a record every sweep: the ``exp`` of each
 lane's thresholds.
