@@ -49,11 +49,11 @@ KINETICS_MEASURED = {
          "ordering": (39.5, 125.0, 592.5, 2067.5), "exponent": (1.94, 0.07),
          "coarsening": (-0.482, 0.011), "stripes": 0.330},
         {"dynamics": "glauber", "update": "checkerboard",
-         "ordering": (21.0, 54.5, 259.0, 971.5), "exponent": (1.88, 0.06),
-         "coarsening": (-0.503, 0.023), "stripes": 0.341},
+         "ordering": (21.0, 69.0, 226.5, 1107.5), "exponent": (1.89, 0.05),
+         "coarsening": (-0.481, 0.018), "stripes": 0.340},
         {"dynamics": "metropolis", "update": "checkerboard",
-         "ordering": (7.0, 13.0, 28.0, 58.5), "exponent": (1.03, 0.04),
-         "coarsening": (-0.92, 0.06), "stripes": 0.009},
+         "ordering": (7.0, 13.0, 27.0, 58.5), "exponent": (1.02, 0.03),
+         "coarsening": (-0.89, 0.06), "stripes": 0.009},
     ),
 }
 
