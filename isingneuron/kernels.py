@@ -135,9 +135,11 @@ def _row_sources(bf, c, i, plus, ones, W, ext):
 @njit(inline="always", cache=True)
 def _draw_buffers(L2, W):
     """Scratch for :func:`_row_draws`: (words, their uint16 view, and the
-    int8 record accumulators of :func:`_flip_row_acc`), made once, not per row."""
+    int8 record accumulators of :func:`_flip_row_acc`, which only one
+    lattice, W = 1, uses), made once, not per row."""
     rnd64 = np.empty((L2 + 3) // 4 * W, np.uint64)
-    return rnd64, rnd64.view(np.uint16), np.zeros(L2 * W, np.int8), np.zeros(L2 * W, np.int8)
+    na = L2 if W == 1 else 0
+    return rnd64, rnd64.view(np.uint16), np.zeros(na, np.int8), np.zeros(na, np.int8)
 
 
 @njit(inline="always", cache=True)
