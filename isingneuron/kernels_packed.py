@@ -131,6 +131,10 @@ _DENSE = 9          # levels run over all words of a chunk before compaction
 _CHUNK = 256        # site-words per chunk (whole rows; a function of L only)
 _FUSED = 3          # levels per pass over the words (a divisor of _DENSE; small
                     # enough for the compiler to unroll them and vectorise the pass)
+# threshold bit of a lane in the level passes (see _fused_levels)
+_MUX5 = 0
+_SPIN_MUX = 1
+_TWO_CLASSES = 2
 
 
 # ------------------------------------------------------------------ thresholds
@@ -374,50 +378,52 @@ def _chunk_classes(P, g, c, i0, i1, plus, aligned, par, b0, b1, b2, upt, dnt, sd
 
 
 @njit(inline="always", cache=True)
-def _dense_levels(nw, key, qs, b0, b1, b2, sg, und, lt, spin_mux):
+def _dense_levels(nw, key, qs, b0, b1, b2, sg, und, lt, mode):
     """Levels 0 .. _DENSE - 1 of the bit-serial comparison for every word of a chunk.
 
-    ``qs[l, q]``: bit l of threshold q as a word of ones or zeros. One pass
-    over the words with the levels unrolled inside (vectorised over words).
+    ``qs[l, q]``: bit l of threshold q of each lane. Passes over the words
+    with the levels unrolled inside (vectorised over words); ``mode`` is
+    :data:`_MUX5`, :data:`_SPIN_MUX` or :data:`_TWO_CLASSES` (see
+    :func:`_fused_levels`).
     """
-    unw = np.uint64(nw)
-    for l0 in range(0, _DENSE, _FUSED):
-        _fused_levels(l0, nw, unw, key, qs, b0, b1, b2, sg, und, lt, spin_mux)
+    step = np.uint64(nw) * GOLDEN
+    if mode == _TWO_CLASSES:
+        _fused_levels(0, _DENSE, nw, step, key, qs, b0, b1, b2, sg, und, lt, mode)
+    else:
+        for l0 in range(0, _DENSE, _FUSED):
+            _fused_levels(l0, _FUSED, nw, step, key, qs, b0, b1, b2, sg, und, lt, mode)
 
 
 @njit(inline="always", cache=True)
-def _fused_levels(l0, nw, unw, key, qs, b0, b1, b2, sg, und, lt, spin_mux):
-    """Levels l0 .. l0 + _FUSED - 1, unrolled inside one vectorised pass over the words."""
-    if spin_mux:
-        for w in range(nw):
-            x0, x1, x2, s = b0[w], b1[w], b2[w], sg[w]
-            x, y = und[w], lt[w]
-            wg = (np.uint64(w) + np.uint64(1)) * GOLDEN
-            for dl in range(_FUSED):
-                l = l0 + dl
-                u = mix64(key + np.uint64(l) * unw * GOLDEN + wg)
-                tdn = _mux5(x2, x1, x0, qs[l, 0], qs[l, 1], qs[l, 2], qs[l, 3], qs[l, 4])
-                tup = _mux5(x2, x1, x0, qs[l, 5], qs[l, 6], qs[l, 7], qs[l, 8], qs[l, 9])
-                t = tdn ^ (s & (tup ^ tdn))
-                diff = (u ^ t) & x
-                y |= diff & t
-                x &= ~diff
-            und[w] = x
-            lt[w] = y
-    else:
-        for w in range(nw):
-            x0, x1, x2 = b0[w], b1[w], b2[w]
-            x, y = und[w], lt[w]
-            wg = (np.uint64(w) + np.uint64(1)) * GOLDEN
-            for dl in range(_FUSED):
-                l = l0 + dl
-                u = mix64(key + np.uint64(l) * unw * GOLDEN + wg)
+def _fused_levels(l0, nl, nw, step, key, qs, b0, b1, b2, sg, und, lt, mode):
+    """Levels l0 .. l0 + nl - 1, unrolled inside one vectorised pass over the words.
+
+    Word w at level l reads ``mix64(key + (l * nw + w + 1) * GOLDEN)``
+    (``step = nw * GOLDEN``). The threshold bit of a lane: ``_MUX5``, of its
+    class n (five); ``_SPIN_MUX``, of its class (spin, n) (ten: Metropolis in
+    a field); ``_TWO_CLASSES``, Metropolis at h = 0, where every lane with n
+    <= 2 aligned neighbours is decided before any level (a certain flip), so
+    an undecided lane has n = 3 (b2 = 0) or n = 4 (b2 = 1).
+    """
+    for w in range(nw):
+        x0, x1, x2, s = b0[w], b1[w], b2[w], sg[w]
+        x, y = und[w], lt[w]
+        z = key + (np.uint64(w) + np.uint64(1)) * GOLDEN
+        for dl in range(nl):
+            l = l0 + dl
+            u = mix64(z + np.uint64(l) * step)
+            if mode == _TWO_CLASSES:
+                t = qs[l, 3] ^ (x2 & (qs[l, 4] ^ qs[l, 3]))
+            else:
                 t = _mux5(x2, x1, x0, qs[l, 0], qs[l, 1], qs[l, 2], qs[l, 3], qs[l, 4])
-                diff = (u ^ t) & x
-                y |= diff & t
-                x &= ~diff
-            und[w] = x
-            lt[w] = y
+                if mode == _SPIN_MUX:
+                    tup = _mux5(x2, x1, x0, qs[l, 5], qs[l, 6], qs[l, 7], qs[l, 8], qs[l, 9])
+                    t = t ^ (s & (tup ^ t))
+            diff = (u ^ t) & x
+            y |= diff & t
+            x &= ~diff
+        und[w] = x
+        lt[w] = y
 
 
 @njit(inline="always", cache=True)
@@ -464,6 +470,7 @@ def _chunk_update(P, g, c, i0, i1, plus, key, thr, always, qs, lanes, lthr, lvl_
     nw = (i1 - i0) * L2
     glauber = dynamics == GLAUBER
     spin_mux = with_field and not glauber
+    mode = _SPIN_MUX if spin_mux else (_MUX5 if glauber else _TWO_CLASSES)
     _chunk_classes(P, g, c, i0, i1, plus, not glauber, par, b0, b1, b2, upt, dnt, sdt)
     sg = P[g, c, i0:i1].reshape(nw)
     # lanes decided before any random bit (certain Metropolis flips)
@@ -489,7 +496,7 @@ def _chunk_update(P, g, c, i0, i1, plus, key, thr, always, qs, lanes, lthr, lvl_
     # bit-serial comparison of each lane's U with its threshold, level by level
     # (a lane still undecided after bit 63 has U >= t: no flip)
     unw = np.uint64(nw)
-    _dense_levels(nw, key, qs, b0, b1, b2, sg, und, lt, spin_mux)
+    _dense_levels(nw, key, qs, b0, b1, b2, sg, und, lt, mode)
     na = 0
     for w in range(nw):
         lst[na] = w
