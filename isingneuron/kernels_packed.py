@@ -82,17 +82,20 @@ identical ones).
 
 Speed
 -----
-About 9-10 spin updates per ns on one core (AMD EPYC Zen 4, AVX-512, numba
-0.68; 1024 replicas of L = 32, either rule, T = 1 to 2.5), 3.2-3.5 times the
-blocked kernel of :mod:`isingneuron.kernels` in the same process. Per word of
-64 spins (~6.5 ns): the nine dense levels ~3.3 ns (about half of it the
-SplitMix64 finaliser of each random word), the sparse tail ~0.7 ns, the
-neighbour adders and flips ~1.5-2 ns, records every 10 sweeps ~0.3 ns (every
-sweep ~2.7 ns, 40 % of a sweep: with a record after every sweep the kernel
-runs at ~7 updates per ns). Per-lane temperatures that all change every sweep (a
-population of reheating quenches) add ~15 % (Metropolis) to ~25 % (Glauber)
-without records, ~10-18 % with a record every sweep: the ``exp`` of each
-lane's thresholds.
+Measured on one core (AMD EPYC Zen 4 at 2.6 GHz, AVX-512, numba 0.68), the
+paper's quench job (1024 replicas of L = 32, T = 3 -> 1 -> 3): without
+records ~10 (Glauber) and ~12 (Metropolis) spin updates per ns, 3-4 times the
+blocked kernel of :mod:`isingneuron.kernels`; with a record after every sweep
+~8 and ~9. Per word of 64 spins (~6 ns Glauber): the nine dense levels ~3.5 ns
+(about half of it the SplitMix64 finaliser of each random word; Metropolis at
+h = 0 picks a lane's threshold bit from two classes, not five, and takes
+~2.7), the sparse tail ~1 ns, the neighbour adders and flips ~1.7 ns; a
+record ~1.5 ns (a quarter of a sweep: ~0.6 ns of it the sums of the colour-1
+words, ~0.9 ns the sums over positions and the 64 lanes' integers, a cost
+per word group that a larger L spreads over more words). Per-lane
+temperatures that all change every sweep (a population of reheating quenches)
+add ~15 % (Metropolis) to ~25 % (Glauber): the ``exp`` of each lane's
+thresholds.
 
 Where it applies
 ----------------
@@ -108,15 +111,29 @@ artefact, see :mod:`isingneuron.engine`).
 Records
 -------
 ``M = sum s`` and the bond sum ``B`` (as in :func:`kernels._split_MB`) are
-counted exactly per lane from bit-sliced counters (per column of a row,
-vectorised), and stored as the exact integers (``Traces`` computes ``m = M / N``
-and ``e = (-B - h M) / N``).
+counted exactly per lane, and stored as the exact integers (``Traces``
+computes ``m = M / N`` and ``e = (-B - h M) / N``). They are counted during
+the colour-1 half of a recorded sweep, from what the update has at hand: the
+four bonds of a colour-1 site are all the lattice's bonds but the border
+bonds of colour 0 (added after), and the count of its aligned neighbours
+after its flip follows from the update's count planes. The counts of eight
+words are summed in registers (vectorised over the positions of a chunk),
+added to bit-sliced counters per position, and summed over the positions at
+the end of the sweep (see :func:`_record_chunk`).
 """
 
 import numpy as np
+from llvmlite import binding as _llvm
 from numba import njit, prange
 
 from ._rng import GOLDEN, mix64, row_key
+
+# The record sums (_bond_sums) read eight words of five arrays in each step,
+# and LLVM vectorises a loop only after run-time checks that its stores do not
+# overlap its loads: here ~250 comparisons, over its default limit of 128. The
+# limit is raised for the compilations of this process. It only decides whether
+# a loop is vectorised (behind its checks): no result changes.
+_llvm.set_option("isingneuron", "-vectorize-memory-check-threshold=1024")
 
 METROPOLIS = 0
 GLAUBER = 1
@@ -131,6 +148,7 @@ _DENSE = 9          # levels run over all words of a chunk before compaction
 _CHUNK = 256        # site-words per chunk (whole rows; a function of L only)
 _FUSED = 3          # levels per pass over the words (a divisor of _DENSE; small
                     # enough for the compiler to unroll them and vectorise the pass)
+_GROUP = 8          # words summed in registers before they are added to the record counters
 # threshold bit of a lane in the level passes (see _fused_levels)
 _MUX5 = 0
 _SPIN_MUX = 1
@@ -451,7 +469,8 @@ def _sparse_level(na, lst, base, b0, b1, b2, sg, und, lt, q0, q1, q2, q3, q4,
 
 @njit(inline="always", cache=True)
 def _chunk_update(P, g, c, i0, i1, plus, key, thr, always, qs, lanes, lthr, lvl_ok, nq,
-                  dynamics, with_field, par, b0, b1, b2, und, lt, lst, upt, dnt, sdt):
+                  dynamics, with_field, par, b0, b1, b2, und, lt, lst, upt, dnt, sdt,
+                  record, counters, K):
     """One checkerboard update of every site-word of rows i0 .. i1 - 1 of colour c.
 
     The words of the chunk are numbered ``w = (i - i0) * L / 2 + k``; word w
@@ -465,6 +484,10 @@ def _chunk_update(P, g, c, i0, i1, plus, key, thr, always, qs, lanes, lthr, lvl_
     lane; see :func:`_sweep_thresholds`). The deep levels (``l >= _DENSE``)
     are made the first time a chunk of the sweep reaches them since the
     thresholds changed (``lvl_ok[l]``): few chunks reach a given deep level.
+
+    ``record`` (colour 1 only): add the chunk's share of the records to the
+    ``counters`` ``(pb, pm, xs, carry)``: K planes each (see
+    :func:`_record_chunk`; ``xs``, ``carry``: scratch).
     """
     L2 = P.shape[3]
     nw = (i1 - i0) * L2
@@ -517,41 +540,160 @@ def _chunk_update(P, g, c, i0, i1, plus, key, thr, always, qs, lanes, lthr, lvl_
     else:
         for w in range(nw):
             sg[w] ^= lt[w]
+    if record:
+        pb, pm, xs, carry = counters
+        _record_chunk(nw, glauber, b0, b1, b2, lt, P[g, 1 - c, i0:i1].reshape(nw), sg, pb,
+                      pm, K, xs, carry)
 
 
 # ------------------------------------------------------------------ records
 @njit(inline="always", cache=True)
-def _add_at(planes, K, j, x):
-    """Add the bit word x to the bit-sliced counter of position j (planes below K;
-    the count must fit)."""
+def _add_planes(planes, K, xs, nx, n, carry):
+    """Add the nx-plane numbers ``xs[:nx, k]`` to the counters ``planes[:K, k]``
+    (bit-sliced, full adders, vectorised over the positions k < n; the sums
+    must fit in K planes)."""
+    for k in range(n):
+        carry[k] = _ZERO
     for q in range(K):
-        t = planes[q, j] & x
-        planes[q, j] ^= x
-        x = t
+        pq = planes[q]
+        if q < nx:
+            xq = xs[q]
+            for k in range(n):
+                a = pq[k]
+                x = xq[k]
+                c = carry[k]
+                u = a ^ x
+                pq[k] = u ^ c
+                carry[k] = (a & x) | (c & u)
+        else:
+            for k in range(n):
+                a = pq[k]
+                c = carry[k]
+                pq[k] = a ^ c
+                carry[k] = a & c
 
 
 @njit(inline="always", cache=True)
-def _add3(planes, K, x0, x1, x2, nbits, n, carry):
-    """Add the numbers x0 + 2 x1 (+ 4 x2 if nbits == 3), bit-sliced, to the
-    counters of positions j < n (full adders, vectorised over j)."""
-    for j in range(n):
-        carry[j] = _ZERO
-    for q in range(K):
-        pq = planes[q]
-        if q < nbits:
-            xq = x0 if q == 0 else (x1 if q == 1 else x2)
-            for j in range(n):
-                a = pq[j]
-                x = xq[j]
-                c = carry[j]
-                pq[j] = a ^ x ^ c
-                carry[j] = (a & x) | (c & (a ^ x))
-        else:
-            for j in range(n):
-                a = pq[j]
-                c = carry[j]
-                pq[j] = a ^ c
-                carry[j] = a & c
+def _bond_sums(base, S, G, glauber, b0, b1, b2, lt, s1, xs):
+    """``xs[:6, p]``: the aligned bonds of the colour-1 sites of the G <= 8
+    words ``base + p + m S`` (m < G), after their flips, summed, for p < S.
+
+    The aligned count after the flips comes from the update's count planes
+    (b2, b1, b0) of n: the number of aligned neighbours before the flip
+    (Metropolis; after a flip it is ``4 - n``) or of up neighbours (Glauber;
+    aligned: n if up now, else ``4 - n``). The G words are summed in
+    registers (G is a constant where this is inlined; vectorised over p).
+    """
+    x0r, x1r, x2r, x3r, x4r, x5r = xs[0], xs[1], xs[2], xs[3], xs[4], xs[5]
+    for p in range(S):
+        c0 = c1 = c2 = c3 = c4 = c5 = _ZERO
+        for m in range(G):
+            w = base + p + m * S
+            sp = s1[w]
+            lw = lt[w]
+            f = ~sp if glauber else lw           # lanes where aligned = 4 - n
+            x0 = b0[w]
+            x1 = b1[w]
+            x2 = b2[w]
+            a1 = x1 ^ (f & x0)                   # 4 - n = (n == 0, b1 ^ b0, b0)
+            a2 = x2 ^ (f & (x2 ^ ~(x2 | x1 | x0)))
+            t = c0 & x0                          # c += (a2, a1, x0)
+            c0 ^= x0
+            u = c1 ^ a1
+            t2 = (c1 & a1) | (t & u)
+            c1 = u ^ t
+            u = c2 ^ a2
+            t = (c2 & a2) | (t2 & u)
+            c2 = u ^ t2
+            t2 = c3 & t
+            c3 ^= t
+            t = c4 & t2
+            c4 ^= t2
+            c5 ^= t
+        x0r[p] = c0
+        x1r[p] = c1
+        x2r[p] = c2
+        x3r[p] = c3
+        x4r[p] = c4
+        x5r[p] = c5
+
+
+@njit(inline="always", cache=True)
+def _spin_sums(base, S, G, s0, s1, xs):
+    """``xs[:5, p]``: the up spins of both colours (s0, s1) at the G <= 8 words
+    ``base + p + m S`` (m < G), summed, for p < S."""
+    x0r, x1r, x2r, x3r, x4r = xs[0], xs[1], xs[2], xs[3], xs[4]
+    for p in range(S):
+        m0 = m1 = m2 = m3 = m4 = _ZERO
+        for m in range(G):
+            w = base + p + m * S
+            y = s0[w]
+            sp = s1[w]
+            y0 = y ^ sp
+            y1 = y & sp
+            t = m0 & y0
+            m0 ^= y0
+            u = m1 ^ y1
+            t2 = (m1 & y1) | (t & u)
+            m1 = u ^ t
+            t = m2 & t2
+            m2 ^= t2
+            t2 = m3 & t
+            m3 ^= t
+            m4 ^= t2
+        x0r[p] = m0
+        x1r[p] = m1
+        x2r[p] = m2
+        x3r[p] = m3
+        x4r[p] = m4
+
+
+@njit(inline="always", cache=True)
+def _record_chunk(nw, glauber, b0, b1, b2, lt, s0, s1, pb, pm, K, xs, carry):
+    """Add a colour-1 chunk of nw words, after its flips, to the record counters.
+
+    To ``pb`` the aligned bonds of each colour-1 site (all four of its bonds,
+    border ones included), to ``pm`` its up spin and that of the colour-0
+    site at the same index (``s0``); per lane, bit-sliced, K planes. The
+    words are cut into ``_GROUP`` segments of S words, summed in registers
+    position by position (p < S), then added to the counters at positions
+    p; the last ``nw % _GROUP`` words one by one at positions 0, 1, ...
+    """
+    S = nw // _GROUP
+    if S > 0:
+        _bond_sums(0, S, _GROUP, glauber, b0, b1, b2, lt, s1, xs)
+        _add_planes(pb, K, xs, 6, S, carry)
+        _spin_sums(0, S, _GROUP, s0, s1, xs)
+        _add_planes(pm, K, xs, 5, S, carry)
+    T = nw - _GROUP * S
+    if T > 0:
+        _bond_sums(_GROUP * S, T, 1, glauber, b0, b1, b2, lt, s1, xs)
+        _add_planes(pb, K, xs, 3, T, carry)
+        _spin_sums(_GROUP * S, T, 1, s0, s1, xs)
+        _add_planes(pm, K, xs, 2, T, carry)
+
+
+@njit(inline="always", cache=True)
+def _record_border(P, g, pb, K, xs, carry):
+    """Add the border bonds of the colour-0 sites (fixed +1 border: aligned iff up).
+
+    Top and bottom rows, and the colour-0 end of every row (column 0 in even
+    rows, L - 1 in odd ones), as four rows of single bits (positions do not
+    matter: the counters are summed over them).
+    """
+    L = P.shape[2]
+    L2 = P.shape[3]
+    x0 = xs[0]
+    for part in range(4):
+        for k in range(L2):
+            if part == 0:
+                x0[k] = P[g, 0, 0, k]
+            elif part == 1:
+                x0[k] = P[g, 0, L - 1, k]
+            else:
+                i = 2 * k + part - 2            # rows 0, 2, .. then 1, 3, ..
+                x0[k] = P[g, 0, i, 0] if part == 2 else P[g, 0, i, L2 - 1]
+        _add_planes(pb, K, xs, 1, L2, carry)
 
 
 @njit(inline="always", cache=True)
@@ -601,51 +743,6 @@ def _reduce_columns(planes, Ka, width, carry, out):
             out[b] += np.int64((v >> np.uint64(b)) & np.uint64(1)) << q
 
 
-@njit(inline="always", cache=True)
-def _group_MB(P, g, plus, RC, Ka, par, pm, pb, b0, b1, b2, sm, cr, carry, upt, dnt, sdt, M, B):
-    """Exact M[b] and B[b] of every lane of group g.
-
-    M counts up spins (``M = 2 n_up - N``); B counts aligned bonds over the
-    four neighbours of every colour-0 site (border included) and the border
-    bonds of colour-1 sites (``B = 2 n_aligned - n_bonds``). Counts are
-    accumulated per position of a chunk of RC rows (bit-sliced), then summed
-    over positions.
-    """
-    L = P.shape[2]
-    L2 = P.shape[3]
-    N = L * L
-    for q in range(Ka):              # the counters (the planes above are scratch
-        for j in range(pm.shape[1]):     # of _reduce_columns: no need to clear them)
-            pm[q, j] = _ZERO
-            pb[q, j] = _ZERO
-    CH = RC * L2
-    for i0 in range(0, L, RC):
-        i1 = min(L, i0 + RC)
-        nw = (i1 - i0) * L2
-        _chunk_classes(P, g, 0, i0, i1, plus, True, par, b0, b1, b2, upt, dnt, sdt)
-        r0 = P[g, 0, i0:i1].reshape(nw)
-        r1 = P[g, 1, i0:i1].reshape(nw)
-        for j in range(nw):          # r0 + r1 = sm + 2 cr
-            sm[j] = r0[j] ^ r1[j]
-            cr[j] = r0[j] & r1[j]
-        _add3(pm, Ka, sm, cr, cr, 2, nw, carry)
-        _add3(pb, Ka, b0, b1, b2, 3, nw, carry)
-        if plus:   # border bonds of colour-1 sites: aligned iff the spin is up
-            for i in range(i0, i1):         # (added where they are: few positions)
-                o = (i - i0) * L2
-                e = o + (0 if (i + 1) & 1 == 0 else L2 - 1)
-                _add_at(pb, Ka, e, r1[e])   # the side border bond of the row
-                if i == 0 or i == L - 1:    # the top or bottom border bonds
-                    for k in range(o, o + L2):
-                        _add_at(pb, Ka, k, r1[k])
-    _reduce_columns(pm, Ka, CH, carry, M)
-    _reduce_columns(pb, Ka, CH, carry, B)
-    n_bonds = 2 * N + (2 * L if plus else 0)
-    for b in range(LANES):
-        M[b] = 2 * M[b] - N
-        B[b] = 2 * B[b] - n_bonds
-
-
 # ------------------------------------------------------------------ the kernel
 @njit(parallel=True, cache=True)
 def checkerboard_packed(P, temps, h, dynamics, plus, seed, sweep0, record_every,
@@ -684,13 +781,15 @@ def checkerboard_packed(P, temps, h, dynamics, plus, seed, sweep0, record_every,
     with_field = h != 0.0
     RC = max(1, min(L, _CHUNK // L2))   # rows per chunk
     CH = RC * L2
-    # record counters: Ka planes per position (count <= 6 per chunk of rows),
-    # K in all (+ the sums over the CH positions of a chunk)
+    # record counters: Ka planes at each of NP positions (a count <= 36 per
+    # chunk of a colour + 4 border bits), K in all (+ the planes that the sums
+    # over the positions need)
+    NP = max(CH // _GROUP, L2, _GROUP)
     Ka = 1
-    while (1 << Ka) <= 6 * ((L + RC - 1) // RC):
+    while (1 << Ka) <= 36 * ((L + RC - 1) // RC) + 4:
         Ka += 1
-    K = Ka
-    while (1 << K) <= 6 * ((L + RC - 1) // RC) * CH:
+    K = Ka + 1
+    while (1 << (K - Ka)) < NP:
         K += 1
     par = np.empty(CH, np.uint64)           # all ones in the odd rows of a chunk
     for w in range(CH):
@@ -699,7 +798,7 @@ def checkerboard_packed(P, temps, h, dynamics, plus, seed, sweep0, record_every,
     nq = 10 if with_field and dynamics != GLAUBER else 5
     for g in prange(G):
         _group_sweeps(P, np.int64(g), temps, h, dynamics, plus, seed, sweep0, record_every,
-                      m_out, e_out, RC, Ka, par, nq, _group_scratch(CH, K))
+                      m_out, e_out, RC, Ka, par, nq, _group_scratch(CH, K, NP))
 
 
 # The sweeps of a word group are a function apart from the prange loop,
@@ -708,8 +807,8 @@ def checkerboard_packed(P, temps, h, dynamics, plus, seed, sweep0, record_every,
 # shorter compilation, and no atomic reference counts on the dozens of
 # array views each chunk of rows makes).
 @njit(cache=True)
-def _group_scratch(CH, K):
-    """Scratch of :func:`_group_sweeps` (CH words per chunk, K counter planes)."""
+def _group_scratch(CH, K, NP):
+    """Scratch of :func:`_group_sweeps` (CH words per chunk, K counter planes, NP positions)."""
     return (np.empty(10, np.uint64),                # shared temperature: thresholds
             np.zeros(10, np.uint64),                # certain-flip words
             np.zeros((_MAX_LEVELS, 10), np.uint64),     # level words ...
@@ -717,11 +816,12 @@ def _group_scratch(CH, K):
             np.zeros((10, LANES), np.uint64),           # per-lane thresholds ...
             np.full(LANES, np.nan),                     # ... and their temperatures
             np.empty(LANES, np.int64),                  # lanes whose temperature changed
-            np.empty((9, CH), np.uint64),               # b0 b1 b2 und lt upt dnt sdt sm
+            np.empty((8, CH), np.uint64),               # b0 b1 b2 und lt upt dnt sdt
             np.empty(CH, np.int64),                     # lst
-            np.empty((K, CH), np.uint64),               # pm
-            np.empty((K, CH), np.uint64),               # pb
-            np.empty(CH, np.uint64),                    # cr
+            np.empty((K, NP), np.uint64),               # pm
+            np.empty((K, NP), np.uint64),               # pb
+            np.empty((6, NP), np.uint64),               # xs: sums of segments
+            np.empty(NP, np.uint64),                    # carry
             np.empty(LANES, np.int64),                  # M
             np.empty(LANES, np.int64))                  # B
 
@@ -729,33 +829,51 @@ def _group_scratch(CH, K):
 @njit(cache=True, _nrt=False)
 def _group_sweeps(P, g, temps, h, dynamics, plus, seed, sweep0, record_every, m_out, e_out,
                   RC, Ka, par, nq, scratch):
-    """All sweeps of word group g of :func:`checkerboard_packed`."""
-    thr, always, qs, lvl_ok, lthr, T_lane, idx, w9, lst, pm, pb, cr, M, B = scratch
-    b0, b1, b2, und, lt, upt, dnt, sdt, sm = w9[0], w9[1], w9[2], w9[3], w9[4], w9[5], w9[6], \
-        w9[7], w9[8]
+    """All sweeps of word group g of :func:`checkerboard_packed`.
+
+    Records are counted during the colour-1 half of a recorded sweep (see
+    :func:`_record_chunk`), after it the border bonds of colour 0, then
+    summed over positions.
+    """
+    thr, always, qs, lvl_ok, lthr, T_lane, idx, w8, lst, pm, pb, xs, carry, M, B = scratch
+    b0, b1, b2, und, lt, upt, dnt, sdt = w8[0], w8[1], w8[2], w8[3], w8[4], w8[5], w8[6], w8[7]
     L = P.shape[2]
+    L2 = P.shape[3]
+    N = L * L
     R = temps.shape[0]
     n = temps.shape[1]
     with_field = h != 0.0
+    n_bonds = 2 * N + (2 * L if plus else 0)
     T_last = np.nan
     lanes = False          # the words hold per-lane thresholds (else those of T_last)
+    NP = pm.shape[1]
+    counters = (pb, pm, xs, carry)
     for s in range(n):
+        record = (s + 1) % record_every == 0
         lanes, T_last = _sweep_thresholds(temps, s, g * LANES, h, dynamics, nq, lanes,
                                           T_last, thr, always, qs, lthr, T_lane, lvl_ok, idx)
+        if record:
+            for q in range(Ka):
+                for k in range(NP):
+                    pm[q, k] = _ZERO
+                    pb[q, k] = _ZERO
         for c in range(2):
+            rec_c = record and c == 1
             for i0 in range(0, L, RC):
                 key = row_key(seed, g, sweep0 + s, STREAM_PACKED + c, i0)
                 _chunk_update(P, g, c, i0, min(L, i0 + RC), plus, key, thr, always, qs,
                               lanes, lthr, lvl_ok, nq, dynamics, with_field, par, b0, b1,
-                              b2, und, lt, lst, upt, dnt, sdt)
-        if (s + 1) % record_every == 0:
-            _group_MB(P, g, plus, RC, Ka, par, pm, pb, b0, b1, b2, sm, cr, und, upt, dnt, sdt,
-                      M, B)
+                              b2, und, lt, lst, upt, dnt, sdt, rec_c, counters, Ka)
+        if record:
+            if plus:
+                _record_border(P, g, pb, Ka, xs, carry)
+            _reduce_columns(pm, Ka, NP, carry, M)
+            _reduce_columns(pb, Ka, NP, carry, B)
             q = (s + 1) // record_every - 1
             for b in range(min(LANES, R - g * LANES)):
                 r = g * LANES + b
-                m_out[r, q] = M[b]          # exact integers, as kernels._store
-                e_out[r, q] = B[b]
+                m_out[r, q] = 2 * M[b] - N          # exact integers, as kernels._store
+                e_out[r, q] = 2 * B[b] - n_bonds
 
 
 # ------------------------------------------------------------------ layout

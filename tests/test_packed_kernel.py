@@ -210,10 +210,13 @@ def test_kernel_matches_reference_with_per_lane_temperatures(L, R, rule, plus, h
     assert np.any(got != nat)
 
 
-@pytest.mark.parametrize("L", [2, 4, 6, 10, 34, 64])
+@pytest.mark.parametrize("L", [2, 4, 6, 10, 34, 64, 130])
 @pytest.mark.parametrize("rule", ["metropolis", "glauber"])
 @pytest.mark.parametrize("plus,h", [(False, 0.0), (True, 0.2), (False, -0.3)])
 def test_records_are_the_exact_observables_of_the_spins(L, rule, plus, h):
+    """Records are counted during the update from its own count planes: chunks
+    of eight-word segments and a tail (L = 6: 2 + 2 words; 34: 31 + 7; 130:
+    three-row chunks of 24 + 3), several chunks, border bonds."""
     R = 70
     nat = initial_spins(L, R, "random", seed=L + 1)
     temps = np.array([2.5, 1.5, 2.0, 1.0])
