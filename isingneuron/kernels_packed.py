@@ -575,6 +575,25 @@ def _add_planes(planes, K, xs, nx, n, carry):
 
 
 @njit(inline="always", cache=True)
+def _add_3bits(c0, c1, c2, c3, c4, c5, x0, x1, x2):
+    """The six planes of ``c + x`` per lane (bit-sliced: c = (c5 .. c0), x =
+    (x2, x1, x0); the sum must fit in six planes)."""
+    t = c0 & x0
+    c0 ^= x0
+    u = c1 ^ x1
+    t2 = (c1 & x1) | (t & u)
+    c1 = u ^ t
+    u = c2 ^ x2
+    t = (c2 & x2) | (t2 & u)
+    c2 = u ^ t2
+    t2 = c3 & t
+    c3 ^= t
+    t = c4 & t2
+    c4 ^= t2
+    return c0, c1, c2, c3, c4, c5 ^ t
+
+
+@njit(inline="always", cache=True)
 def _bond_sums(base, S, G, glauber, b0, b1, b2, lt, s1, xs):
     """``xs[:6, p]``: the aligned bonds of the colour-1 sites of the G <= 8
     words ``base + p + m S`` (m < G), after their flips, summed, for p < S.
@@ -598,19 +617,7 @@ def _bond_sums(base, S, G, glauber, b0, b1, b2, lt, s1, xs):
             x2 = b2[w]
             a1 = x1 ^ (f & x0)                   # 4 - n = (n == 0, b1 ^ b0, b0)
             a2 = x2 ^ (f & (x2 ^ ~(x2 | x1 | x0)))
-            t = c0 & x0                          # c += (a2, a1, x0)
-            c0 ^= x0
-            u = c1 ^ a1
-            t2 = (c1 & a1) | (t & u)
-            c1 = u ^ t
-            u = c2 ^ a2
-            t = (c2 & a2) | (t2 & u)
-            c2 = u ^ t2
-            t2 = c3 & t
-            c3 ^= t
-            t = c4 & t2
-            c4 ^= t2
-            c5 ^= t
+            c0, c1, c2, c3, c4, c5 = _add_3bits(c0, c1, c2, c3, c4, c5, x0, a1, a2)
         x0r[p] = c0
         x1r[p] = c1
         x2r[p] = c2
@@ -625,23 +632,12 @@ def _spin_sums(base, S, G, s0, s1, xs):
     ``base + p + m S`` (m < G), summed, for p < S."""
     x0r, x1r, x2r, x3r, x4r = xs[0], xs[1], xs[2], xs[3], xs[4]
     for p in range(S):
-        m0 = m1 = m2 = m3 = m4 = _ZERO
+        m0 = m1 = m2 = m3 = m4 = m5 = _ZERO
         for m in range(G):
             w = base + p + m * S
             y = s0[w]
             sp = s1[w]
-            y0 = y ^ sp
-            y1 = y & sp
-            t = m0 & y0
-            m0 ^= y0
-            u = m1 ^ y1
-            t2 = (m1 & y1) | (t & u)
-            m1 = u ^ t
-            t = m2 & t2
-            m2 ^= t2
-            t2 = m3 & t
-            m3 ^= t
-            m4 ^= t2
+            m0, m1, m2, m3, m4, m5 = _add_3bits(m0, m1, m2, m3, m4, m5, y ^ sp, y & sp, _ZERO)
         x0r[p] = m0
         x1r[p] = m1
         x2r[p] = m2
