@@ -201,30 +201,6 @@ def _decide(s, v, thr):
 
 
 @njit(inline="always", cache=True)
-def _site_first_stage(j, cur, up, dn, mid, side, u, a0, a1, a2, a3, a4, b0, b1, b2, b3, b4,
-                      field):
-    """:func:`_decide` for site j of a row: sets ``cur[j]``; returns ``(t, x, v, thr)``.
-
-    ``t`` the new spin (or the tie mark), ``x = s * nn``, ``v`` the draw,
-    ``thr`` the threshold: from (b0..b4) where the spin is up (or always,
-    without a ``field``) and (a0..a4) where it is down; all ten are values
-    (loaded before: see :func:`_step`). ``field`` is a constant at each call
-    site, so that the row loops stay free of branches and vectorise.
-    """
-    s = cur[j]
-    nn = np.int8(up[j] + dn[j] + mid[j] + side[j])
-    x = nn if s > 0 else np.int8(-nn)
-    if field:
-        thr = _step(x, b0, b1, b2, b3, b4) if s > 0 else _step(x, a0, a1, a2, a3, a4)
-    else:
-        thr = _step(x, b0, b1, b2, b3, b4)
-    v = u[j]
-    t = _decide(s, v, thr)
-    cur[j] = t
-    return t, x, v, thr
-
-
-@njit(inline="always", cache=True)
 def _flip_row(cur, up, dn, mid, side, u, hi, with_field):
     """First stage (:func:`_decide`) for every spin of a row; True if a tie.
 
@@ -238,13 +214,21 @@ def _flip_row(cur, up, dn, mid, side, u, hi, with_field):
     tie = False
     if with_field:
         for j in range(cur.shape[0]):
-            _, _, v, thr = _site_first_stage(j, cur, up, dn, mid, side, u, a0, a1, a2, a3, a4,
-                                             b0, b1, b2, b3, b4, True)
+            s = cur[j]
+            nn = np.int8(up[j] + dn[j] + mid[j] + side[j])
+            x = nn if s > 0 else np.int8(-nn)
+            thr = _step(x, b0, b1, b2, b3, b4) if s > 0 else _step(x, a0, a1, a2, a3, a4)
+            v = u[j]
+            cur[j] = _decide(s, v, thr)
             tie |= v == thr
     else:
         for j in range(cur.shape[0]):
-            _, _, v, thr = _site_first_stage(j, cur, up, dn, mid, side, u, a0, a1, a2, a3, a4,
-                                             b0, b1, b2, b3, b4, False)
+            s = cur[j]
+            nn = np.int8(up[j] + dn[j] + mid[j] + side[j])
+            x = nn if s > 0 else np.int8(-nn)
+            thr = _step(x, b0, b1, b2, b3, b4)
+            v = u[j]
+            cur[j] = _decide(s, v, thr)
             tie |= v == thr
     return tie
 
@@ -259,15 +243,23 @@ def _flip_row_lanes(cur, up, dn, mid, side, u, th, with_field):
     tie = False
     if with_field:
         for j in range(cur.shape[0]):
-            _, _, v, thr = _site_first_stage(j, cur, up, dn, mid, side, u, a0[j], a1[j], a2[j],
-                                             a3[j], a4[j], b0[j], b1[j], b2[j], b3[j], b4[j],
-                                             True)
+            s = cur[j]
+            nn = np.int8(up[j] + dn[j] + mid[j] + side[j])
+            x = nn if s > 0 else np.int8(-nn)
+            thr_p = _step(x, b0[j], b1[j], b2[j], b3[j], b4[j])
+            thr_m = _step(x, a0[j], a1[j], a2[j], a3[j], a4[j])
+            thr = thr_p if s > 0 else thr_m
+            v = u[j]
+            cur[j] = _decide(s, v, thr)
             tie |= v == thr
     else:
         for j in range(cur.shape[0]):
-            _, _, v, thr = _site_first_stage(j, cur, up, dn, mid, side, u, a0[j], a1[j], a2[j],
-                                             a3[j], a4[j], b0[j], b1[j], b2[j], b3[j], b4[j],
-                                             False)
+            s = cur[j]
+            nn = np.int8(up[j] + dn[j] + mid[j] + side[j])
+            x = nn if s > 0 else np.int8(-nn)
+            thr = _step(x, b0[j], b1[j], b2[j], b3[j], b4[j])
+            v = u[j]
+            cur[j] = _decide(s, v, thr)
             tie |= v == thr
     return tie
 
@@ -290,15 +282,25 @@ def _flip_row_sums(cur, up, dn, mid, side, u, hi, with_field):
         b0, b1, b2, b3, b4 = hi[5], hi[6], hi[7], hi[8], hi[9]
         if with_field:
             for j in range(e - a):
-                t, x, v, thr = _site_first_stage(j, c_, u_, d_, m_, s_, r_, a0, a1, a2, a3, a4,
-                                                 b0, b1, b2, b3, b4, True)
+                s = c_[j]
+                nn = np.int8(u_[j] + d_[j] + m_[j] + s_[j])
+                x = nn if s > 0 else np.int8(-nn)
+                thr = _step(x, b0, b1, b2, b3, b4) if s > 0 else _step(x, a0, a1, a2, a3, a4)
+                v = r_[j]
+                t = _decide(s, v, thr)
+                c_[j] = t
                 tie |= v == thr
                 m16 = np.int16(m16 + np.int8(t + m_[j]))
                 b16 = np.int16(b16 + (np.int8(-x) if v < thr else x))
         else:
             for j in range(e - a):
-                t, x, v, thr = _site_first_stage(j, c_, u_, d_, m_, s_, r_, a0, a1, a2, a3, a4,
-                                                 b0, b1, b2, b3, b4, False)
+                s = c_[j]
+                nn = np.int8(u_[j] + d_[j] + m_[j] + s_[j])
+                x = nn if s > 0 else np.int8(-nn)
+                thr = _step(x, b0, b1, b2, b3, b4)
+                v = r_[j]
+                t = _decide(s, v, thr)
+                c_[j] = t
                 tie |= v == thr
                 m16 = np.int16(m16 + np.int8(t + m_[j]))
                 b16 = np.int16(b16 + (np.int8(-x) if v < thr else x))
@@ -330,15 +332,25 @@ def _flip_row_acc(cur, up, dn, mid, side, u, hi, with_field, am, ab):
     z = np.int8(0)
     if with_field:
         for j in range(cur.shape[0]):
-            t, x, v, thr = _site_first_stage(j, cur, up, dn, mid, side, u, a0, a1, a2, a3, a4,
-                                             b0, b1, b2, b3, b4, True)
+            s = cur[j]
+            nn = np.int8(up[j] + dn[j] + mid[j] + side[j])
+            x = nn if s > 0 else np.int8(-nn)
+            thr = _step(x, b0, b1, b2, b3, b4) if s > 0 else _step(x, a0, a1, a2, a3, a4)
+            v = u[j]
+            t = _decide(s, v, thr)
+            cur[j] = t
             tie |= v == thr
             am[j] = np.int8(am[j] + (np.int8(t + mid[j]) if v != thr else z))
             ab[j] = np.int8(ab[j] + (np.int8(-x) if v < thr else (x if v > thr else z)))
     else:
         for j in range(cur.shape[0]):
-            t, x, v, thr = _site_first_stage(j, cur, up, dn, mid, side, u, a0, a1, a2, a3, a4,
-                                             b0, b1, b2, b3, b4, False)
+            s = cur[j]
+            nn = np.int8(up[j] + dn[j] + mid[j] + side[j])
+            x = nn if s > 0 else np.int8(-nn)
+            thr = _step(x, b0, b1, b2, b3, b4)
+            v = u[j]
+            t = _decide(s, v, thr)
+            cur[j] = t
             tie |= v == thr
             am[j] = np.int8(am[j] + (np.int8(t + mid[j]) if v != thr else z))
             ab[j] = np.int8(ab[j] + (np.int8(-x) if v < thr else (x if v > thr else z)))
@@ -358,12 +370,14 @@ def _flush_acc8(am, ab):
     return np.int64(m), np.int64(b)
 
 
-@njit(inline="always", cache=True)
+@njit(cache=True)
 def _settled_spin(s3, nn, lo, w, with_field, key, k):
     """Second stage of :func:`_decide` for a tied spin ``s3`` (+-3) with
     neighbour sum ``nn``: the new spin. Its further bits ``v'`` are the top
     16 bits of output k of the tie stream ``key ^ _TIE``; flip iff ``v' <=
-    lo[t, w]`` (t: the spin's threshold class, lane w)."""
+    lo[t, w]`` (t: the spin's threshold class, lane w). Not inlined: ties are
+    rare (probability ``2**-16`` a site), and each inlined copy would add to
+    the compilation of every kernel."""
     s = np.int8(1) if s3 > 0 else np.int8(-1)
     x = nn if s > 0 else -nn
     t = 5 * (s > 0) + (x + 4) // 2 if with_field else 5 + (x + 4) // 2
