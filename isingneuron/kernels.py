@@ -1028,7 +1028,6 @@ def _rs_attempts_arith(code, nbr, z, tab32, L, N, plus, M, B):
     return M, B
 
 
-@njit(parallel=True, cache=True)
 def random_sequential_replicas(sp, temps, h, dynamics, plus, seed, sweep0,
                                record_every, m_out, e_out):
     """Random-sequential sweeps (natural layout, any L >= 2): N = L**2 attempts.
@@ -1045,45 +1044,70 @@ def random_sequential_replicas(sp, temps, h, dynamics, plus, seed, sweep0,
     the stream ``row_key(seed, r, sweep0 + s, STREAM_RANDOM_SITE, 0)``: its
     high 32 bits choose the site (``(x * N) >> 32``, uniform to within
     ``N / 2**32``), its low 32 bits the flip (see :func:`_fill_thresholds`).
-    Replicas run in parallel; results do not depend on the thread count.
+    Replicas run in parallel, in ``numba.get_num_threads()`` ranges of
+    replicas on Python threads (:func:`_rs_replica_range` releases the GIL);
+    results do not depend on the thread count. (Threads, not a ``prange``
+    loop: Numba's parallel loop took ~2.5 s of the ~6 s that the first run
+    compiles.)
     """
-    R = sp.shape[0]
     nbr = neighbour_table(sp.shape[1], plus)
-    for r in prange(R):
-        _rs_sweeps_table(sp, np.int64(r), nbr, temps, h, dynamics, plus, seed, sweep0,
-                         record_every, m_out, e_out)
+    _on_threads(_rs_replica_range, sp.shape[0],
+                (sp, nbr, temps, h, dynamics, plus, seed, sweep0, record_every, m_out, e_out))
 
 
-@njit(parallel=True, cache=True)
 def random_sequential_replicas_large(sp, temps, h, dynamics, plus, seed, sweep0,
                                      record_every, m_out, e_out):
     """:func:`random_sequential_replicas` for L >= ``_RS_ARITH_MIN_L``: the
     neighbour indices are computed, not read from a table. Same results; a
     kernel apart, so that small lattices do not compile this path."""
-    R = sp.shape[0]
     nbr = np.empty((0, 4), np.int32)
-    for r in prange(R):
-        _rs_sweeps_arith(sp, np.int64(r), nbr, temps, h, dynamics, plus, seed, sweep0,
-                         record_every, m_out, e_out)
+    _on_threads(_rs_replica_range_large, sp.shape[0],
+                (sp, nbr, temps, h, dynamics, plus, seed, sweep0, record_every, m_out, e_out))
 
 
-# (functions apart from the prange loops, as the checkerboard's, see
-# :func:`_flat_scratch`; one per neighbour rule, so that each kernel compiles
-# only its own)
-@njit(cache=True)
-def _rs_sweeps_table(sp, r, nbr, temps, h, dynamics, plus, seed, sweep0, record_every,
-                     m_out, e_out):
-    """:func:`_rs_replica` with the neighbour table ``nbr``."""
-    _rs_replica(sp, r, nbr, temps, h, dynamics, plus, seed, sweep0, record_every,
-                m_out, e_out, False)
+_POOL = [None, None]            # (pid, ThreadPoolExecutor): made again in a forked child
 
 
-@njit(cache=True)
-def _rs_sweeps_arith(sp, r, nbr, temps, h, dynamics, plus, seed, sweep0, record_every,
-                     m_out, e_out):
-    """:func:`_rs_replica` with computed neighbour indices (``nbr`` unused)."""
-    _rs_replica(sp, r, nbr, temps, h, dynamics, plus, seed, sweep0, record_every,
-                m_out, e_out, True)
+def _on_threads(kernel, R, args):
+    """``kernel(*args, r0, r1)`` over ranges of the R replicas, one per thread.
+
+    ``numba.get_num_threads()`` threads at most, each a contiguous range
+    (sizes differing by at most one), as a static ``prange`` schedule would.
+    """
+    import os
+    from concurrent.futures import ThreadPoolExecutor
+
+    import numba
+    nt = max(1, min(R, numba.get_num_threads()))
+    if nt == 1:
+        kernel(*args, 0, R)
+        return
+    if _POOL[0] != os.getpid():     # threads do not survive a fork
+        _POOL[:] = [os.getpid(), ThreadPoolExecutor(numba.config.NUMBA_NUM_THREADS,
+                                                    thread_name_prefix="isingneuron")]
+    edges = [R * t // nt for t in range(nt + 1)]
+    jobs = [_POOL[1].submit(kernel, *args, edges[t], edges[t + 1]) for t in range(nt)]
+    for job in jobs:
+        job.result()
+
+
+@njit(cache=True, nogil=True)
+def _rs_replica_range(sp, nbr, temps, h, dynamics, plus, seed, sweep0, record_every,
+                      m_out, e_out, r0, r1):
+    """The sweeps of replicas r0 .. r1 - 1 with the neighbour table ``nbr``."""
+    for r in range(r0, r1):
+        _rs_replica(sp, np.int64(r), nbr, temps, h, dynamics, plus, seed, sweep0,
+                    record_every, m_out, e_out, False)
+
+
+@njit(cache=True, nogil=True)
+def _rs_replica_range_large(sp, nbr, temps, h, dynamics, plus, seed, sweep0, record_every,
+                            m_out, e_out, r0, r1):
+    """The sweeps of replicas r0 .. r1 - 1 with computed neighbour indices (``nbr``
+    unused); a kernel apart, so that small lattices do not compile this path."""
+    for r in range(r0, r1):
+        _rs_replica(sp, np.int64(r), nbr, temps, h, dynamics, plus, seed, sweep0,
+                    record_every, m_out, e_out, True)
 
 
 @njit(inline="always", cache=True)
@@ -1384,7 +1408,7 @@ def random_start(replica_keys, out):
 # ---------------------------------------------------------------- compilation
 #: The kernel each update order mostly runs (the checkerboard also has row- and
 #: block-parallel variants, picked at run time).
-KERNELS_OF = {"random_sequential": ("random_sequential_replicas",),
+KERNELS_OF = {"random_sequential": ("_rs_replica_range",),
               "checkerboard": ("checkerboard_replicas", "kernels_packed.checkerboard_packed"),
               None: ("wolff_replicas",)}
 

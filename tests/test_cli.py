@@ -512,13 +512,13 @@ def test_uncached_kernels_are_detected_for_the_first_run_message(tmp_path):
             "print(uncached(['random_sequential', 'checkerboard', None]))")
     cold = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           env={**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)})
-    assert cold.stdout.strip() == ("['random_sequential_replicas', 'checkerboard_replicas', "
+    assert cold.stdout.strip() == ("['_rs_replica_range', 'checkerboard_replicas', "
                                    "'kernels_packed.checkerboard_packed', 'wolff_replicas']"
                                    ), cold.stderr
     from isingneuron import kernels
     from isingneuron.engine import simulate
     simulate(4, 2.0, 1, replicas=1)                 # compiled (or loaded) and cached here
-    assert "random_sequential_replicas" not in kernels.uncached(["random_sequential"])
+    assert "_rs_replica_range" not in kernels.uncached(["random_sequential"])
     simulate(4, 2.0, 1, replicas=64, dynamics="glauber", update="checkerboard")   # packed
     assert "kernels_packed.checkerboard_packed" not in kernels.uncached(["checkerboard"])
 

@@ -354,6 +354,34 @@ def test_resources_mirror_the_kernel_constants():
     assert resources._RS_ARITH_MIN_L == kernels._RS_ARITH_MIN_L
 
 
+@pytest.mark.parametrize("large", [False, True])
+def test_random_sequential_replica_ranges_on_threads_do_not_change_results(large):
+    """The random-sequential kernels split the replicas into ranges, one per thread
+    (Python threads, the kernel without the GIL): 1, 2 or 3 threads, ranges of
+    unequal sizes (R = 5), identical spins and records."""
+    from isingneuron import kernels as K
+    kern = K.random_sequential_replicas_large if large else K.random_sequential_replicas
+    R, n, L = 5, 12, 6
+    temps = np.random.default_rng(3).uniform(1.0, 3.5, (R, n))
+    before = numba.get_num_threads()
+    out = []
+    try:
+        for threads in sorted({1, min(2, numba.config.NUMBA_NUM_THREADS),
+                               min(3, numba.config.NUMBA_NUM_THREADS)}):
+            numba.set_num_threads(threads)
+            sp = initial_spins(L, R, "random", 2)
+            M = np.zeros((R, n), np.int32)
+            B = np.zeros((R, n), np.int32)
+            kern(sp, temps, 0.0, K.GLAUBER, True, np.uint64(4), 0, 1, M, B)
+            out.append((sp, M, B))
+    finally:
+        numba.set_num_threads(before)
+    for run in out[1:]:
+        for a, b in zip(out[0], run):
+            np.testing.assert_array_equal(a, b)
+    assert len({tuple(row) for row in out[0][1]}) == R      # replicas differ
+
+
 @pytest.mark.parametrize("L,plus", [(2, False), (5, True), (6, False), (9, False)])
 def test_large_lattice_random_sequential_kernel_equals_the_table_kernel(L, plus):
     """The kernel the engine runs from L = 512 on (computed neighbours) gives the same
