@@ -879,22 +879,57 @@ def to_packed(nat: np.ndarray) -> np.ndarray:
 
     Padding lanes (replicas ``>= R``) are all up.
     """
-    from .engine import to_split
-    sp = to_split(nat) > 0                           # (R, 2, L, L2) bool
-    R = sp.shape[0]
-    G = -(-R // LANES)
-    bits = np.ones((G * LANES,) + sp.shape[1:], np.bool_)
-    bits[:R] = sp
-    bits = bits.reshape((G, LANES) + sp.shape[1:]).transpose(0, 2, 3, 4, 1)
-    packed = np.packbits(bits, axis=-1, bitorder="little")      # (G, 2, L, L2, 8)
-    return np.ascontiguousarray(packed).view("<u8")[..., 0].astype(np.uint64)
+    nat = np.ascontiguousarray(nat, dtype=np.int8)
+    R, L = nat.shape[0], nat.shape[1]
+    P = np.zeros((-(-R // LANES), 2, L, L // 2), np.uint64)
+    _pack(nat, P)
+    return P
 
 
 def from_packed(P: np.ndarray, replicas: int) -> np.ndarray:
     """Packed ``uint64[G, 2, L, L/2]`` -> natural ``int8[replicas, L, L]`` (padding dropped)."""
-    from .engine import to_natural
     G, _, L, L2 = P.shape
-    b = np.ascontiguousarray(P.astype("<u8"))[..., None].view(np.uint8)   # (G, 2, L, L2, 8)
-    bits = np.unpackbits(b, axis=-1, bitorder="little")                    # (..., 64)
-    sp = bits.transpose(0, 4, 1, 2, 3).reshape(G * LANES, 2, L, L2)[:replicas]
-    return to_natural((2 * sp.astype(np.int8) - 1))
+    nat = np.empty((replicas, L, L), np.int8)
+    _unpack(np.ascontiguousarray(P, dtype=np.uint64), nat)
+    return nat
+
+
+@njit(cache=True)
+def _pack(nat, P):
+    """OR the spins of ``nat`` (+1: bit set) into the zeroed packed ``P``; padding lanes up.
+
+    Site (i, j) is ``P[g, c, i, j // 2]``, c = (i + j) % 2 (the split layout).
+    """
+    R, L = nat.shape[0], nat.shape[1]
+    L2 = L // 2
+    for r in range(P.shape[0] * LANES):
+        g = r // LANES
+        bit = np.uint64(1) << np.uint64(r % LANES)
+        for i in range(L):
+            for c in range(2):
+                row = P[g, c, i]
+                j0 = (i + c) & 1                     # column of k = 0 in colour c
+                if r >= R:
+                    for k in range(L2):
+                        row[k] |= bit
+                else:
+                    src = nat[r, i]
+                    for k in range(L2):
+                        row[k] |= np.uint64(src[2 * k + j0] > 0) * bit
+
+
+@njit(cache=True)
+def _unpack(P, nat):
+    """The spins (+-1) of the first ``nat.shape[0]`` lanes of ``P`` into ``nat``."""
+    R, L = nat.shape[0], nat.shape[1]
+    L2 = L // 2
+    for r in range(R):
+        g = r // LANES
+        sh = np.uint64(r % LANES)
+        for i in range(L):
+            dst = nat[r, i]
+            for c in range(2):
+                row = P[g, c, i]
+                j0 = (i + c) & 1
+                for k in range(L2):
+                    dst[2 * k + j0] = np.int8(2 * np.int64((row[k] >> sh) & np.uint64(1)) - 1)

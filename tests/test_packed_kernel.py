@@ -238,6 +238,12 @@ def test_pack_round_trip(L, R):
     r, i, k, c = R - 1, L - 1, 0, 1
     bit = (int(P[r // 64, c, i, k]) >> (r % 64)) & 1
     assert bit == (x[r, i, 2 * k + (i + c) % 2] > 0)
+    # every bit against engine.to_split; the padding lanes (replicas >= R) are up
+    from isingneuron.engine import to_split
+    bits = (P[:, None] >> np.arange(64, dtype=np.uint64)[None, :, None, None, None]) & 1
+    bits = bits.reshape((-1,) + P.shape[1:])                # (64 G, 2, L, L2)
+    np.testing.assert_array_equal(bits[:R], to_split(x) > 0)
+    assert (bits[R:] == 1).all()
 
 
 def test_padding_lanes_and_population_size_do_not_change_real_lanes():
