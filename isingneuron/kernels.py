@@ -1179,7 +1179,6 @@ def natural_MB(sp, plus):
     return M, B
 
 
-@njit(parallel=True, cache=True)
 def wolff_replicas(sp, temps, seed, sweep0, record_every, clusters, m_out, e_out,
                    flipped_out):
     """Wolff cluster updates (natural layout, periodic boundary, h = 0).
@@ -1190,13 +1189,22 @@ def wolff_replicas(sp, temps, seed, sweep0, record_every, clusters, m_out, e_out
     records towards ordered states. Cluster moves have no physical time: use
     them for equilibrium averages only, never for quench dynamics.
     ``flipped_out[r]`` receives the total number of spins flipped (for the
-    mean cluster size).
+    mean cluster size). Replicas run in ranges on threads, as in
+    :func:`random_sequential_replicas`; results do not depend on the thread
+    count.
     """
-    R = sp.shape[0]
+    _on_threads(_wolff_range, sp.shape[0],
+                (sp, temps, seed, sweep0, record_every, clusters, m_out, e_out, flipped_out))
+
+
+@njit(cache=True, nogil=True)
+def _wolff_range(sp, temps, seed, sweep0, record_every, clusters, m_out, e_out,
+                 flipped_out, r0, r1):
+    """The Wolff sweeps of replicas r0 .. r1 - 1 (see :func:`wolff_replicas`)."""
     L = sp.shape[1]
     N = L * L
     n = temps.shape[1]
-    for r in prange(R):
+    for r in range(r0, r1):
         sr = sp[r]
         flat = sr.reshape(N)
         # the stack holds (row, column) pairs: no division to recover them
@@ -1410,7 +1418,7 @@ def random_start(replica_keys, out):
 #: block-parallel variants, picked at run time).
 KERNELS_OF = {"random_sequential": ("_rs_replica_range",),
               "checkerboard": ("checkerboard_replicas", "kernels_packed.checkerboard_packed"),
-              None: ("wolff_replicas",)}
+              None: ("_wolff_range",)}
 
 
 def uncached(update_orders) -> list[str]:

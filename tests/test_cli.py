@@ -513,7 +513,7 @@ def test_uncached_kernels_are_detected_for_the_first_run_message(tmp_path):
     cold = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           env={**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)})
     assert cold.stdout.strip() == ("['_rs_replica_range', 'checkerboard_replicas', "
-                                   "'kernels_packed.checkerboard_packed', 'wolff_replicas']"
+                                   "'kernels_packed.checkerboard_packed', '_wolff_range']"
                                    ), cold.stderr
     from isingneuron import kernels
     from isingneuron.engine import simulate
