@@ -182,7 +182,7 @@ def _cmd_run(args, need_sweep=False):
     from .kernels import uncached
     if plan.pending and uncached({p.config.update for p in plan.points}):
         print(f"{PROG}: compiling the engine's kernels (first run after an install or an "
-              "upgrade: ~4 s for random-sequential runs, ~30 s for checkerboard ones; "
+              "upgrade: ~4 s for random-sequential runs, 10-20 s for checkerboard ones; "
               "cached afterwards)", file=sys.stderr, flush=True)
     name = config.name or Path(args.config).stem
     n, todo = len(plan.points), len(plan.pending)

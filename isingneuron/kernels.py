@@ -44,6 +44,7 @@ precision (see :func:`_decide`).
 import numpy as np
 from numba import njit, prange
 
+from ._threads import on_threads
 from ._rng import (GOLDEN, STREAM_CHECKERBOARD, STREAM_RANDOM_SITE, STREAM_WOLFF,
                    draw32, mix64, row_key, row_key_final, sweep_key)
 
@@ -693,7 +694,6 @@ def _store(r, q, M, B, h, N, m_out, e_out):
 _FLAT_MAX_L = 254
 
 
-@njit(parallel=True, cache=True)
 def checkerboard_replicas(sp, temps, h, dynamics, plus, seed, sweep0,
                           record_every, m_out, e_out):
     """Checkerboard sweeps, replicas in parallel (split layout, even L).
@@ -702,25 +702,36 @@ def checkerboard_replicas(sp, temps, h, dynamics, plus, seed, sweep0,
     keys the random streams) and runs at ``temps[r, s]``. Each sweep updates
     colour 0, then colour 1: for L <= ``_FLAT_MAX_L`` each colour as one flat
     segment (:func:`_colour_flat`), for larger L in one pass over memory
-    (:func:`_sweep_part`). Same results either way. (Two loops: each is
-    compiled apart, and the row path runs as fast as without the other.)
+    (:func:`_sweep_part`). Same results either way. Replicas run in ranges
+    on threads (:mod:`._threads`); a run compiles only the path of its L.
     """
-    R = sp.shape[0]
+    args = (sp, temps, h, dynamics, plus, seed, sweep0, record_every, m_out, e_out)
+    on_threads(_flat_range if sp.shape[2] <= _FLAT_MAX_L else _rows_range, sp.shape[0], args)
+
+
+@njit(cache=True, nogil=True)
+def _flat_range(sp, temps, h, dynamics, plus, seed, sweep0, record_every, m_out, e_out,
+                r0, r1):
+    """Replicas r0 .. r1 - 1 of :func:`checkerboard_replicas`, L <= _FLAT_MAX_L."""
     L = sp.shape[2]
     L2 = sp.shape[3]
-    if L <= _FLAT_MAX_L:
-        odd = _row_parity(L, L2)
-        for r in prange(R):
-            _flat_sweeps(sp[r], np.int64(r), temps[r], h, dynamics, plus, seed, sweep0,
-                         record_every, m_out, e_out, _flat_scratch(L, L2, odd))
-    else:
-        for r in prange(R):
-            _replica_rows(sp[r], np.int64(r), temps[r], h, dynamics, plus, seed, sweep0,
-                          record_every, m_out, e_out)
+    odd = _row_parity(L, L2)
+    for r in range(r0, r1):
+        _flat_sweeps(sp[r], np.int64(r), temps[r], h, dynamics, plus, seed, sweep0,
+                     record_every, m_out, e_out, _flat_scratch(L, L2, odd))
+
+
+@njit(cache=True, nogil=True)
+def _rows_range(sp, temps, h, dynamics, plus, seed, sweep0, record_every, m_out, e_out,
+                r0, r1):
+    """Replicas r0 .. r1 - 1 of :func:`checkerboard_replicas`, L > _FLAT_MAX_L."""
+    for r in range(r0, r1):
+        _replica_rows(sp[r], np.int64(r), temps[r], h, dynamics, plus, seed, sweep0,
+                      record_every, m_out, e_out)
 
 
 # The sweeps of a replica (or a block, or a chunk of rows) are a function
-# apart, not inlined into the prange loop, for two reasons.
+# apart, not inlined into the loop over replicas, for two reasons.
 # * Compile time: Numba's parallel passes on an inlined body of this size
 #   took ~80 s (copy propagation over the whole inlined IR); a call per
 #   replica per kernel call costs nothing measurable.
@@ -732,9 +743,9 @@ def checkerboard_replicas(sp, temps, h, dynamics, plus, seed, sweep0,
 #   1.15x at L = 1024, measured in one process). Such a function cannot
 #   allocate: its scratch is made by the caller (the ``*_scratch``
 #   functions) and passed in.
-# The prange index is passed as np.int64: Numba types it int64 when typing
-# the kernel and uint64 when compiling the loop body, and each type would
-# compile the callee anew.
+# The replica index is passed as np.int64 (in a prange loop Numba types it
+# int64 when typing the kernel and uint64 when compiling the loop body, and
+# each type would compile the callee anew).
 @njit(cache=True)
 def _flat_scratch(L, L2, odd):
     """Scratch of :func:`_flat_sweeps`: (tab, hi, lo, B0, buffers of
@@ -1044,14 +1055,11 @@ def random_sequential_replicas(sp, temps, h, dynamics, plus, seed, sweep0,
     the stream ``row_key(seed, r, sweep0 + s, STREAM_RANDOM_SITE, 0)``: its
     high 32 bits choose the site (``(x * N) >> 32``, uniform to within
     ``N / 2**32``), its low 32 bits the flip (see :func:`_fill_thresholds`).
-    Replicas run in parallel, in ``numba.get_num_threads()`` ranges of
-    replicas on Python threads (:func:`_rs_replica_range` releases the GIL);
-    results do not depend on the thread count. (Threads, not a ``prange``
-    loop: Numba's parallel loop took ~2.5 s of the ~6 s that the first run
-    compiles.)
+    Replicas run in parallel, in ranges on threads (:mod:`._threads`);
+    results do not depend on the thread count.
     """
     nbr = neighbour_table(sp.shape[1], plus)
-    _on_threads(_rs_replica_range, sp.shape[0],
+    on_threads(_rs_replica_range, sp.shape[0],
                 (sp, nbr, temps, h, dynamics, plus, seed, sweep0, record_every, m_out, e_out))
 
 
@@ -1061,34 +1069,8 @@ def random_sequential_replicas_large(sp, temps, h, dynamics, plus, seed, sweep0,
     neighbour indices are computed, not read from a table. Same results; a
     kernel apart, so that small lattices do not compile this path."""
     nbr = np.empty((0, 4), np.int32)
-    _on_threads(_rs_replica_range_large, sp.shape[0],
+    on_threads(_rs_replica_range_large, sp.shape[0],
                 (sp, nbr, temps, h, dynamics, plus, seed, sweep0, record_every, m_out, e_out))
-
-
-_POOL = [None, None]            # (pid, ThreadPoolExecutor): made again in a forked child
-
-
-def _on_threads(kernel, R, args):
-    """``kernel(*args, r0, r1)`` over ranges of the R replicas, one per thread.
-
-    ``numba.get_num_threads()`` threads at most, each a contiguous range
-    (sizes differing by at most one), as a static ``prange`` schedule would.
-    """
-    import os
-    from concurrent.futures import ThreadPoolExecutor
-
-    import numba
-    nt = max(1, min(R, numba.get_num_threads()))
-    if nt == 1:
-        kernel(*args, 0, R)
-        return
-    if _POOL[0] != os.getpid():     # threads do not survive a fork
-        _POOL[:] = [os.getpid(), ThreadPoolExecutor(numba.config.NUMBA_NUM_THREADS,
-                                                    thread_name_prefix="isingneuron")]
-    edges = [R * t // nt for t in range(nt + 1)]
-    jobs = [_POOL[1].submit(kernel, *args, edges[t], edges[t + 1]) for t in range(nt)]
-    for job in jobs:
-        job.result()
 
 
 @njit(cache=True, nogil=True)
@@ -1168,15 +1150,19 @@ def _natural_MB_one(sr, plus):
     return M, twoB // 2
 
 
-@njit(parallel=True, cache=True)
 def natural_MB(sp, plus):
     """Exact ``M = sum s`` and bond sum ``B`` of each replica (natural layout)."""
     R = sp.shape[0]
     M = np.empty(R, np.int64)
     B = np.empty(R, np.int64)
-    for r in prange(R):
-        M[r], B[r] = _natural_MB_one(sp[r], plus)
+    on_threads(_natural_MB_range, R, (sp, bool(plus), M, B))
     return M, B
+
+
+@njit(cache=True, nogil=True)
+def _natural_MB_range(sp, plus, M, B, r0, r1):
+    for r in range(r0, r1):
+        M[r], B[r] = _natural_MB_one(sp[r], plus)
 
 
 def wolff_replicas(sp, temps, seed, sweep0, record_every, clusters, m_out, e_out,
@@ -1193,7 +1179,7 @@ def wolff_replicas(sp, temps, seed, sweep0, record_every, clusters, m_out, e_out
     :func:`random_sequential_replicas`; results do not depend on the thread
     count.
     """
-    _on_threads(_wolff_range, sp.shape[0],
+    on_threads(_wolff_range, sp.shape[0],
                 (sp, temps, seed, sweep0, record_every, clusters, m_out, e_out, flipped_out))
 
 
@@ -1305,7 +1291,6 @@ def _lane_totals(acc_m, acc_b, W, M, B):
             B[w] += np.int64(ab[w])
 
 
-@njit(parallel=True, cache=True)
 def checkerboard_blocks(bp, temps, h, dynamics, plus, seed, sweep0,
                         record_every, m_out, e_out):
     """Checkerboard sweeps in the blocked layout, blocks of W replicas in parallel.
@@ -1325,11 +1310,18 @@ def checkerboard_blocks(bp, temps, h, dynamics, plus, seed, sweep0,
     per site from a table spread over a row (:func:`_flip_row_lanes`),
     rebuilt when a lane's temperature changes.
     """
-    G = bp.shape[0]
+    on_threads(_block_range, bp.shape[0],
+               (bp, temps, h, dynamics, plus, seed, sweep0, record_every, m_out, e_out))
+
+
+@njit(cache=True, nogil=True)
+def _block_range(bp, temps, h, dynamics, plus, seed, sweep0, record_every, m_out, e_out,
+                 g0, g1):
+    """Blocks g0 .. g1 - 1 of :func:`checkerboard_blocks`."""
     L = bp.shape[2]
     L2 = bp.shape[3]
     W = bp.shape[4]
-    for g in prange(G):
+    for g in range(g0, g1):
         _block_sweeps(bp[g], np.int64(g), temps, h, dynamics, plus, seed, sweep0, record_every,
                       m_out, e_out, _block_scratch(L, L2, W))
 
@@ -1417,7 +1409,7 @@ def random_start(replica_keys, out):
 #: The kernel each update order mostly runs (the checkerboard also has row- and
 #: block-parallel variants, picked at run time).
 KERNELS_OF = {"random_sequential": ("_rs_replica_range",),
-              "checkerboard": ("checkerboard_replicas", "kernels_packed.checkerboard_packed"),
+              "checkerboard": ("_flat_range", "kernels_packed._group_range"),
               None: ("_wolff_range",)}
 
 

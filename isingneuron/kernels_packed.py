@@ -124,9 +124,10 @@ the end of the sweep (see :func:`_record_chunk`).
 
 import numpy as np
 from llvmlite import binding as _llvm
-from numba import njit, prange
+from numba import njit
 
 from ._rng import GOLDEN, mix64, row_key
+from ._threads import on_threads
 
 # The record sums (_bond_sums) read eight words of five arrays in each step,
 # and LLVM vectorises a loop only after run-time checks that its stores do not
@@ -741,7 +742,6 @@ def _reduce_columns(planes, Ka, width, carry, out):
 
 
 # ------------------------------------------------------------------ the kernel
-@njit(parallel=True, cache=True)
 def checkerboard_packed(P, temps, h, dynamics, plus, seed, sweep0, record_every,
                         m_out, e_out):
     """Checkerboard sweeps of multi-spin-coded replicas, word groups in parallel.
@@ -771,11 +771,10 @@ def checkerboard_packed(P, temps, h, dynamics, plus, seed, sweep0, record_every,
         Record after every ``record_every``-th sweep.
     m_out, e_out : int32[R, n // record_every]
         The exact records M = sum s and the bond sum B of the real replicas.
+
+    Word groups run in ranges on threads (:mod:`._threads`).
     """
-    G = P.shape[0]
-    L = P.shape[2]
-    L2 = P.shape[3]
-    with_field = h != 0.0
+    G, _, L, L2 = P.shape
     RC = max(1, min(L, _CHUNK // L2))   # rows per chunk
     CH = RC * L2
     # record counters: Ka planes at each of NP positions (a count <= 36 per
@@ -788,17 +787,26 @@ def checkerboard_packed(P, temps, h, dynamics, plus, seed, sweep0, record_every,
     K = Ka + 1
     while (1 << (K - Ka)) < NP:
         K += 1
-    par = np.empty(CH, np.uint64)           # all ones in the odd rows of a chunk
-    for w in range(CH):
-        par[w] = _ONES if (w // L2) & 1 else _ZERO
+    # all ones in the odd rows of a chunk
+    par = np.where((np.arange(CH) // L2) & 1 == 1, _ONES, _ZERO).astype(np.uint64)
     # classes in use: (spin, n) for Metropolis in a field, else n alone
-    nq = 10 if with_field and dynamics != GLAUBER else 5
-    for g in prange(G):
+    nq = 10 if h != 0.0 and dynamics != GLAUBER else 5
+    on_threads(_group_range, G, (P, temps, float(h), int(dynamics), bool(plus), np.uint64(seed),
+                                 int(sweep0), int(record_every), m_out, e_out, RC, Ka, K, NP,
+                                 par, nq))
+
+
+@njit(cache=True, nogil=True)
+def _group_range(P, temps, h, dynamics, plus, seed, sweep0, record_every, m_out, e_out,
+                 RC, Ka, K, NP, par, nq, g0, g1):
+    """Word groups g0 .. g1 - 1 of :func:`checkerboard_packed`."""
+    CH = par.shape[0]
+    for g in range(g0, g1):
         _group_sweeps(P, np.int64(g), temps, h, dynamics, plus, seed, sweep0, record_every,
                       m_out, e_out, RC, Ka, par, nq, _group_scratch(CH, K, NP))
 
 
-# The sweeps of a word group are a function apart from the prange loop,
+# The sweeps of a word group are a function apart from the loop over groups,
 # compiled without reference counting, its scratch made by the caller: as
 # the kernels of :mod:`isingneuron.kernels` (see ``kernels._flat_scratch``:
 # shorter compilation, and no atomic reference counts on the dozens of

@@ -512,15 +512,15 @@ def test_uncached_kernels_are_detected_for_the_first_run_message(tmp_path):
             "print(uncached(['random_sequential', 'checkerboard', None]))")
     cold = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           env={**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)})
-    assert cold.stdout.strip() == ("['_rs_replica_range', 'checkerboard_replicas', "
-                                   "'kernels_packed.checkerboard_packed', '_wolff_range']"
+    assert cold.stdout.strip() == ("['_rs_replica_range', '_flat_range', "
+                                   "'kernels_packed._group_range', '_wolff_range']"
                                    ), cold.stderr
     from isingneuron import kernels
     from isingneuron.engine import simulate
     simulate(4, 2.0, 1, replicas=1)                 # compiled (or loaded) and cached here
     assert "_rs_replica_range" not in kernels.uncached(["random_sequential"])
     simulate(4, 2.0, 1, replicas=64, dynamics="glauber", update="checkerboard")   # packed
-    assert "kernels_packed.checkerboard_packed" not in kernels.uncached(["checkerboard"])
+    assert "kernels_packed._group_range" not in kernels.uncached(["checkerboard"])
 
 
 def test_paper_subcommand_dispatches_to_the_paper_and_network_mains(monkeypatch, capsys):
