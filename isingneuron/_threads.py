@@ -18,9 +18,18 @@ Only the row-parallel kernel, with barriers inside each sweep, keeps a
 """
 
 import os
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from concurrent.futures import ThreadPoolExecutor, wait
 
 _POOL = [None, None]            # (pid, executor): made again in a forked child
+_POOL_LOCK = threading.Lock()
+
+
+def _pool(size):
+    with _POOL_LOCK:
+        if _POOL[0] != os.getpid():     # threads do not survive a fork
+            _POOL[:] = [os.getpid(), ThreadPoolExecutor(size, thread_name_prefix="isingneuron")]
+        return _POOL[1]
 
 
 def on_threads(kernel, n, args):
@@ -28,20 +37,31 @@ def on_threads(kernel, n, args):
 
     At most ``numba.get_num_threads()`` threads (of the calling thread), each
     a contiguous range, sizes differing by at most one (as a static ``prange``
-    schedule). One thread: a plain call. An exception in a range is raised
-    here, after every range has ended.
+    schedule); the calling thread runs the first. One thread: a plain call.
+    Returns, or raises (an exception of a range, or a KeyboardInterrupt),
+    only once every range has ended: no range goes on updating the state
+    after an interrupted call, as none did after a ``prange`` loop.
     """
     import numba
     nt = max(1, min(n, numba.get_num_threads()))
     if nt == 1:
         kernel(*args, 0, n)
         return
-    if _POOL[0] != os.getpid():     # threads do not survive a fork
-        _POOL[:] = [os.getpid(), ThreadPoolExecutor(numba.config.NUMBA_NUM_THREADS,
-                                                    thread_name_prefix="isingneuron")]
     edges = [n * t // nt for t in range(nt + 1)]
-    jobs = [_POOL[1].submit(kernel, *args, edges[t], edges[t + 1]) for t in range(nt)]
-    for job in jobs:
-        job.exception()             # wait for all before raising any
+    pool = _pool(numba.config.NUMBA_NUM_THREADS)
+    jobs = [pool.submit(kernel, *args, edges[t], edges[t + 1]) for t in range(1, nt)]
+    error = None
+    try:
+        kernel(*args, edges[0], edges[1])
+    except BaseException as e:          # noqa: BLE001 - raised below, after the others
+        error = e
+    pending = set(jobs)
+    while pending:
+        try:
+            pending = wait(pending)[1]
+        except KeyboardInterrupt as e:  # the ranges cannot be stopped: wait for them
+            error = error or e
+    if error is not None:
+        raise error
     for job in jobs:
         job.result()

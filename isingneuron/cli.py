@@ -179,8 +179,11 @@ def _cmd_run(args, need_sweep=False):
            for p in plan.points):
         from .engine import CHECKERBOARD_METROPOLIS_MESSAGE
         print(f"{PROG}: warning: {CHECKERBOARD_METROPOLIS_MESSAGE}", file=sys.stderr)
+    from .engine import kernel_names
     from .kernels import uncached
-    if plan.pending and uncached({p.config.update for p in plan.points}):
+    if plan.pending and uncached({k for t in plan.pending for k in kernel_names(
+            t.point.config.lattice.L, t.point.config.replicas, t.point.config.dynamics,
+            t.point.config.update, t.point.config.lattice.boundary)}):
         print(f"{PROG}: compiling the engine's kernels (first run after an install or an "
               "upgrade: ~4 s for random-sequential runs, 10-20 s for checkerboard ones; "
               "cached afterwards)", file=sys.stderr, flush=True)

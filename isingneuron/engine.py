@@ -293,6 +293,43 @@ def from_blocks(bp: np.ndarray, replicas: int) -> np.ndarray:
 _PACKED_MIN_REPLICAS = 64
 
 
+def _layout_choice(L, R, dynamics, update, parallel):
+    """(packed, block width) of a lattice: the packed layout
+    (kernels_packed.checkerboard_packed) is chosen from L, R, update only; the
+    blocked one (W > 0) from the speeds of :func:`_block_choice`."""
+    packed = parallel == "packed" or (
+        parallel == "auto" and _packed_applies(update, dynamics, L) and R >= _PACKED_MIN_REPLICAS)
+    W = 0
+    if update == "checkerboard" and not packed and parallel in ("auto", "blocks"):
+        import numba
+        W, faster = _block_choice(L, R, numba.get_num_threads())
+        W = W if faster or parallel == "blocks" else 0
+    return packed, W
+
+
+def kernel_names(L, replicas=1, dynamics="metropolis", update=None, boundary="periodic",
+                 parallel="auto", purpose="kinetics") -> tuple:
+    """The jitted kernels a :class:`Lattice` of these settings runs (for
+    :func:`isingneuron.kernels.uncached`: the command line announces their
+    first compilation). Arguments as :class:`Lattice`'s, assumed valid."""
+    update = resolve_update(update, dynamics, L, boundary, purpose)
+    if dynamics == "wolff":
+        return ("_wolff_range",)
+    if update != "checkerboard":
+        return ("_rs_replica_range" if L < resources._RS_ARITH_MIN_L
+                else "_rs_replica_range_large",)
+    packed, W = _layout_choice(L, replicas, dynamics, update, parallel)
+    if packed:
+        return ("kernels_packed._group_range",)
+    if W:
+        return ("_block_range",)
+    import numba
+    if parallel == "rows" or (parallel == "auto" and L >= _ROWS_MIN_L
+                              and replicas < numba.get_num_threads()):
+        return ("checkerboard_rows",)
+    return ("_flat_range" if L <= kernels._FLAT_MAX_L else "_rows_range",)
+
+
 def _packed_applies(update, dynamics, L):
     """Whether the packed kernel can run this lattice (any temperature schedules)."""
     return update == "checkerboard" and dynamics in ("metropolis", "glauber") and L % 2 == 0
@@ -493,14 +530,8 @@ class Lattice:
             raise ValueError(f"parallel = 'packed' needs update = 'checkerboard' and dynamics "
                              f"'metropolis' or 'glauber' (got update = {self.update!r}, "
                              f"dynamics = {dynamics!r})")
-        # packed layout (kernels_packed.checkerboard_packed): chosen from L, R, update only
-        self._packed = parallel == "packed" or (
-            parallel == "auto" and _packed_applies(self.update, dynamics, self.L)
-            and self.replicas >= _PACKED_MIN_REPLICAS)
-        if self._split and not self._packed and parallel in ("auto", "blocks"):
-            import numba
-            W, faster = _block_choice(self.L, self.replicas, numba.get_num_threads())
-            self._block_width = W if faster or parallel == "blocks" else 0
+        self._packed, self._block_width = _layout_choice(self.L, self.replicas, dynamics,
+                                                         self.update, parallel)
         nat = initial_spins(self.L, self.replicas, initial, self.seed)
         if self._packed:
             self._state = kernels_packed.to_packed(nat)

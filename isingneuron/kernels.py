@@ -732,9 +732,10 @@ def _rows_range(sp, temps, h, dynamics, plus, seed, sweep0, record_every, m_out,
 
 # The sweeps of a replica (or a block, or a chunk of rows) are a function
 # apart, not inlined into the loop over replicas, for two reasons.
-# * Compile time: Numba's parallel passes on an inlined body of this size
-#   took ~80 s (copy propagation over the whole inlined IR); a call per
-#   replica per kernel call costs nothing measurable.
+# * Compile time: each caller would compile the body again (Numba's
+#   parallel passes on such an inlined body took ~80 s in the prange loop of
+#   checkerboard_rows); a call per replica per kernel call costs nothing
+#   measurable.
 # * Speed: the function is compiled without Numba's reference counting
 #   (``_nrt=False``). With it, every array view (a row, a slice of a
 #   scratch buffer: dozens per row or colour) increments and decrements a
@@ -743,9 +744,9 @@ def _rows_range(sp, temps, h, dynamics, plus, seed, sweep0, record_every, m_out,
 #   1.15x at L = 1024, measured in one process). Such a function cannot
 #   allocate: its scratch is made by the caller (the ``*_scratch``
 #   functions) and passed in.
-# The replica index is passed as np.int64 (in a prange loop Numba types it
-# int64 when typing the kernel and uint64 when compiling the loop body, and
-# each type would compile the callee anew).
+# The index of a prange loop (checkerboard_rows) is passed as np.int64:
+# Numba types it int64 when typing the kernel and uint64 when compiling the
+# loop body, and each type would compile the callee anew.
 @njit(cache=True)
 def _flat_scratch(L, L2, odd):
     """Scratch of :func:`_flat_sweeps`: (tab, hi, lo, B0, buffers of
@@ -1406,35 +1407,28 @@ def random_start(replica_keys, out):
 
 
 # ---------------------------------------------------------------- compilation
-#: The kernel each update order mostly runs (the checkerboard also has row- and
-#: block-parallel variants, picked at run time).
-KERNELS_OF = {"random_sequential": ("_rs_replica_range",),
-              "checkerboard": ("_flat_range", "kernels_packed._group_range"),
-              None: ("_wolff_range",)}
+def uncached(names) -> list[str]:
+    """Those of the kernels ``names`` that have no up-to-date on-disk cache.
 
-
-def uncached(update_orders) -> list[str]:
-    """Names of the kernels of ``update_orders`` that have no up-to-date on-disk cache.
-
-    Those will be compiled on their first call (tens of seconds), which a
-    command line can announce. A kernel counts as cached when Numba's index file
-    exists and is newer than this module's source; anything unexpected counts
-    as uncached.
+    ``names`` are jitted functions of this module or ``"kernels_packed.<name>"``
+    (see :func:`isingneuron.engine.kernel_names`). Those will be compiled on
+    their first call (seconds to tens of seconds), which a command line can
+    announce. A kernel counts as cached when Numba's index file exists and is
+    newer than its module's source; anything unexpected counts as uncached.
     """
     import importlib
     import os
     out = []
-    for order in update_orders:
-        for name in KERNELS_OF.get(order, ()):
-            try:
-                mod, _, attr = name.rpartition(".")
-                module = importlib.import_module(f"isingneuron.{mod}") if mod else None
-                func = getattr(module, attr) if module else globals()[attr]
-                index = func._cache._cache_file._index_path
-                src = os.path.getmtime(module.__file__ if module else __file__)
-                fresh = os.path.getmtime(index) >= src
-            except (AttributeError, KeyError, OSError):
-                fresh = False
-            if not fresh:
-                out.append(name)
+    for name in names:
+        try:
+            mod, _, attr = name.rpartition(".")
+            module = importlib.import_module(f"isingneuron.{mod}") if mod else None
+            func = getattr(module, attr) if module else globals()[attr]
+            index = func._cache._cache_file._index_path
+            src = os.path.getmtime(module.__file__ if module else __file__)
+            fresh = os.path.getmtime(index) >= src
+        except (AttributeError, KeyError, OSError):
+            fresh = False
+        if not fresh:
+            out.append(name)
     return out

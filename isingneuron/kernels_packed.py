@@ -888,6 +888,8 @@ def to_packed(nat: np.ndarray) -> np.ndarray:
     Padding lanes (replicas ``>= R``) are all up.
     """
     nat = np.ascontiguousarray(nat, dtype=np.int8)
+    if nat.ndim != 3 or nat.shape[1] != nat.shape[2] or nat.shape[1] % 2:
+        raise ValueError(f"spins of shape {nat.shape}: need (R, L, L) with L even")
     R, L = nat.shape[0], nat.shape[1]
     P = np.zeros((-(-R // LANES), 2, L, L // 2), np.uint64)
     _pack(nat, P)
@@ -897,6 +899,9 @@ def to_packed(nat: np.ndarray) -> np.ndarray:
 def from_packed(P: np.ndarray, replicas: int) -> np.ndarray:
     """Packed ``uint64[G, 2, L, L/2]`` -> natural ``int8[replicas, L, L]`` (padding dropped)."""
     G, _, L, L2 = P.shape
+    if P.shape[1] != 2 or L != 2 * L2 or not 0 <= replicas <= LANES * G:
+        raise ValueError(f"packed words of shape {P.shape} with {replicas} replicas: need "
+                         f"(G, 2, L, L / 2) and replicas <= 64 G")
     nat = np.empty((replicas, L, L), np.int8)
     _unpack(np.ascontiguousarray(P, dtype=np.uint64), nat)
     return nat

@@ -508,8 +508,18 @@ def test_a_second_run_on_the_same_output_names_the_writer(tmp_path):
 
 
 def test_uncached_kernels_are_detected_for_the_first_run_message(tmp_path):
+    """The command line announces a first compilation for the kernels the run's
+    lattices will call (engine.kernel_names), and only those."""
+    from isingneuron.engine import kernel_names
+    assert kernel_names(32, 16) == ("_rs_replica_range",)
+    assert kernel_names(1024, 1) == ("_rs_replica_range_large",)
+    assert kernel_names(32, 64, "glauber", "checkerboard") == ("kernels_packed._group_range",)
+    assert kernel_names(32, 64, "wolff") == ("_wolff_range",)
+    assert kernel_names(32, 2, "glauber", "checkerboard", parallel="replicas") == ("_flat_range",)
+    assert kernel_names(256, 2, "glauber", "checkerboard", parallel="replicas") == ("_rows_range",)
     code = ("from isingneuron.kernels import uncached; "
-            "print(uncached(['random_sequential', 'checkerboard', None]))")
+            "print(uncached(['_rs_replica_range', '_flat_range', "
+            "'kernels_packed._group_range', '_wolff_range']))")
     cold = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           env={**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)})
     assert cold.stdout.strip() == ("['_rs_replica_range', '_flat_range', "
@@ -518,9 +528,9 @@ def test_uncached_kernels_are_detected_for_the_first_run_message(tmp_path):
     from isingneuron import kernels
     from isingneuron.engine import simulate
     simulate(4, 2.0, 1, replicas=1)                 # compiled (or loaded) and cached here
-    assert "_rs_replica_range" not in kernels.uncached(["random_sequential"])
+    assert kernels.uncached(kernel_names(4, 1)) == []
     simulate(4, 2.0, 1, replicas=64, dynamics="glauber", update="checkerboard")   # packed
-    assert "kernels_packed._group_range" not in kernels.uncached(["checkerboard"])
+    assert kernels.uncached(kernel_names(4, 64, "glauber", "checkerboard")) == []
 
 
 def test_paper_subcommand_dispatches_to_the_paper_and_network_mains(monkeypatch, capsys):

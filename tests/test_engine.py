@@ -398,3 +398,44 @@ def test_large_lattice_random_sequential_kernel_equals_the_table_kernel(L, plus)
         out.append((sp, M, B))
     for a, b in zip(*out):
         np.testing.assert_array_equal(a, b)
+
+
+def test_replica_ranges_end_before_an_exception_or_interrupt_is_raised():
+    """on_threads returns or raises only once every range has ended: an error in a
+    range, or a KeyboardInterrupt while the caller waits, is raised after the
+    others are done (no range goes on writing the state after the call)."""
+    import _thread
+    import threading
+    import time
+    from isingneuron._threads import on_threads
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("needs 2 threads")
+    before = numba.get_num_threads()
+    numba.set_num_threads(2)
+    try:
+        done = np.zeros(4, bool)
+
+        def slow(out, r0, r1):                  # the second range runs 0.4 s
+            time.sleep(0.4 if r0 > 0 else 0.0)
+            out[r0:r1] = True
+
+        timer = threading.Timer(0.1, _thread.interrupt_main)
+        timer.start()
+        t0 = time.perf_counter()
+        with pytest.raises(KeyboardInterrupt):
+            on_threads(slow, 4, (done,))
+        assert done.all() and time.perf_counter() - t0 >= 0.39
+
+        done[:] = False
+
+        def failing(out, r0, r1):
+            if r0 == 0:
+                raise RuntimeError("range 0")
+            time.sleep(0.3)
+            out[r0:r1] = True
+
+        with pytest.raises(RuntimeError, match="range 0"):
+            on_threads(failing, 4, (done,))
+        assert done[2:].all() and not done[:2].any()
+    finally:
+        numba.set_num_threads(before)

@@ -631,3 +631,13 @@ def test_per_replica_schedules_stay_packed(parallel):
         np.testing.assert_array_equal(whole.m[r], alone.m[r])
         np.testing.assert_array_equal(whole.energy[r], alone.energy[r])
         np.testing.assert_array_equal(whole.spins[r], alone.spins[r])
+
+
+def test_pack_refuses_shapes_it_cannot_hold():
+    with pytest.raises(ValueError, match="L even"):
+        kp.to_packed(np.ones((2, 5, 5), np.int8))
+    with pytest.raises(ValueError, match=r"need \(R, L, L\)"):
+        kp.to_packed(np.ones((2, 4, 6), np.int8))
+    P = kp.to_packed(np.ones((3, 4, 4), np.int8))
+    with pytest.raises(ValueError, match="replicas <= 64 G"):
+        kp.from_packed(P, 65)
