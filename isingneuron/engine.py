@@ -311,8 +311,11 @@ def kernel_names(L, replicas=1, dynamics="metropolis", update=None, boundary="pe
                  parallel="auto", purpose="kinetics") -> tuple:
     """The jitted kernels a :class:`Lattice` of these settings runs (for
     :func:`isingneuron.kernels.uncached`: the command line announces their
-    first compilation). Arguments as :class:`Lattice`'s, assumed valid."""
-    update = resolve_update(update, dynamics, L, boundary, purpose)
+    first compilation). Arguments as :class:`Lattice`'s, assumed valid; no
+    warning (the lattice itself warns)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CheckerboardMetropolisWarning)
+        update = resolve_update(update, dynamics, L, boundary, purpose)
     if dynamics == "wolff":
         return ("_wolff_range",)
     if update != "checkerboard":

@@ -389,8 +389,12 @@ def test_run_status_plot_force_new(tmp_path, capsys):
 
 def test_update_order_in_summary_file_and_one_warning_for_checkerboard_metropolis(tmp_path,
                                                                                 capsys):
+    import warnings
     cfg = config(tmp_path, sweep_grid({"update": ["random_sequential", "checkerboard"]}))
-    assert main(["run", str(cfg), "--no-progress"]) == 0
+    with warnings.catch_warnings(record=True) as caught:    # the command line's line only
+        warnings.simplefilter("always")
+        assert main(["run", str(cfg), "--no-progress"]) == 0
+    assert not [w for w in caught if "ballistic" in str(w.message)], caught
     cap = capsys.readouterr()
     warned = [line for line in cap.err.splitlines() if "warning" in line]
     assert len(warned) == 1 and "ballistic" in warned[0] and "random_sequential" in warned[0]
