@@ -317,20 +317,27 @@ def kernel_names(L, replicas=1, dynamics="metropolis", update=None, boundary="pe
         warnings.simplefilter("ignore", CheckerboardMetropolisWarning)
         update = resolve_update(update, dynamics, L, boundary, purpose)
     if dynamics == "wolff":
-        return ("_wolff_range",)
-    if update != "checkerboard":
-        return ("_rs_replica_range" if L < resources._RS_ARITH_MIN_L
-                else "_rs_replica_range_large",)
+        return kernels.range_kernels("wolff_replicas", L)
     packed, W = _layout_choice(L, replicas, dynamics, update, parallel)
+    return kernels.range_kernels(_entry_point(L, replicas, update, parallel, packed, W), L)
+
+
+def _entry_point(L, R, update, parallel, packed, W):
+    """The kernel (``kernels.<name>`` or ``kernels_packed.<name>``) that a lattice
+    with this layout calls for single-spin dynamics. Chosen at each run: the
+    row-parallel kernel is for lattices with fewer replicas than threads."""
     if packed:
-        return ("kernels_packed._group_range",)
+        return "kernels_packed.checkerboard_packed"
     if W:
-        return ("_block_range",)
+        return "checkerboard_blocks"
+    if update != "checkerboard":
+        return ("random_sequential_replicas" if L < resources._RS_ARITH_MIN_L  # (no numba here)
+                else "random_sequential_replicas_large")
     import numba
     if parallel == "rows" or (parallel == "auto" and L >= _ROWS_MIN_L
-                              and replicas < numba.get_num_threads()):
-        return ("checkerboard_rows",)
-    return ("_flat_range" if L <= kernels._FLAT_MAX_L else "_rows_range",)
+                              and R < numba.get_num_threads()):
+        return "checkerboard_rows"
+    return "checkerboard_replicas"
 
 
 def _packed_applies(update, dynamics, L):
@@ -639,18 +646,9 @@ class Lattice:
                                                       ) if n_sweeps else float("nan")
         else:
             code = _DYN_CODE[self.dynamics]
-            if self._packed:
-                kern = kernels_packed.checkerboard_packed
-            elif self._block_width:
-                kern = kernels.checkerboard_blocks
-            elif not self._split:
-                kern = (kernels.random_sequential_replicas
-                        if self.L < resources._RS_ARITH_MIN_L     # (= kernels'; no numba here)
-                        else kernels.random_sequential_replicas_large)
-            elif self._use_rows():
-                kern = kernels.checkerboard_rows
-            else:
-                kern = kernels.checkerboard_replicas
+            mod, _, name = _entry_point(self.L, self.replicas, self.update, self.parallel,
+                                        self._packed, self._block_width).rpartition(".")
+            kern = getattr(kernels_packed if mod else kernels, name)
             kern(self._state, temps, self.field, code, plus, seed, self.sweep,
                  record_every, M_out, B_out)
         t = self.sweep + record_every * np.arange(1, n_rec + 1, dtype=np.int64)
@@ -659,12 +657,6 @@ class Lattice:
         T = T[0].copy() if np.all(T == T[:1]) else T.copy()     # shared: stored once
         return Traces(t=t, T=T, M=M_out, B=B_out, n_spins=self.n_spins, field=self.field,
                       spins=self.spins, attrs=self.attrs())
-
-    def _use_rows(self):
-        if self.parallel != "auto":
-            return self.parallel == "rows"
-        import numba
-        return self.L >= _ROWS_MIN_L and self.replicas < numba.get_num_threads()
 
 
 def simulate(L, temperatures, n_sweeps, dynamics="metropolis", replicas=1, seed=0,

@@ -1407,6 +1407,19 @@ def random_start(replica_keys, out):
 
 
 # ---------------------------------------------------------------- compilation
+def range_kernels(entry, L) -> tuple:
+    """The jitted kernels that a call of ``entry`` (a kernel as
+    :func:`isingneuron.engine._entry_point` names it) compiles, for side L."""
+    if entry == "checkerboard_replicas":
+        return ("_flat_range" if L <= _FLAT_MAX_L else "_rows_range",)
+    return {"random_sequential_replicas": ("_rs_replica_range",),
+            "random_sequential_replicas_large": ("_rs_replica_range_large",),
+            "checkerboard_blocks": ("_block_range",),
+            "checkerboard_rows": ("checkerboard_rows",),
+            "wolff_replicas": ("_wolff_range",),
+            "kernels_packed.checkerboard_packed": ("kernels_packed._group_range",)}[entry]
+
+
 def uncached(names) -> list[str]:
     """Those of the kernels ``names`` that have no up-to-date on-disk cache.
 
