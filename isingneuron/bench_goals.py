@@ -294,7 +294,7 @@ def _wolff_rate(L, target_s):
     Clusters at Tc in equilibrium hold ~L**1.75 spins (~18000 at L = 256),
     those of a random start a few, and from a random start the clusters take
     thousands of flips to grow: a run timed on them was sized thousands of
-    times too long (the bench then ran for hours). So the lattice starts
+    times too long (a call had not finished after 10 minutes). So the lattice starts
     ordered (equilibrium cluster sizes from the first cluster on), flips ~20
     lattices' worth of spins, and the timed run is sized on equilibrium
     clusters.
