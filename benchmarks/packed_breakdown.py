@@ -2,11 +2,12 @@
 
 Usage::
 
-    python benchmarks/packed_breakdown.py            # ~1 minute after the first compilations
+    python benchmarks/packed_breakdown.py            # ~1 minute (it compiles its copies each run)
     python benchmarks/packed_breakdown.py --reps 9
 
 The paper's quench job (1024 replicas of L = 32, 600 sweeps, bath 3 J,
-depth 2 J at sweep 50, reheating 0.005 J/sweep, fixed +1 border) runs in
+depth 2 J at sweep 50, reheating 0.005 J/sweep: ``bench_goals.QUENCH``; fixed
++1 border) runs in
 :func:`isingneuron.kernels_packed.checkerboard_packed` and in *knock-out*
 copies of it, built from its source in a temporary package with one part
 removed:
@@ -39,6 +40,8 @@ import numba
 import numpy as np
 
 import isingneuron
+from isingneuron.bench_goals import QUENCH
+from isingneuron.schedules import Quench
 
 PKG = Path(isingneuron.__file__).parent
 L, G, SWEEPS = 32, 16, 600
@@ -54,9 +57,9 @@ VARIANTS = [
 ]
 
 
-def build(tmp: Path, name: str, edits) -> object:
-    """A copy of the kernel module with ``edits`` applied, importable as ``<pkg>.kernels_packed``."""
-    pkg = tmp / f"v{len(list(tmp.iterdir()))}"
+def build(tmp: Path, i: int, name: str, edits) -> object:
+    """Variant i: a copy of the kernel module with ``edits`` applied (package ``v<i>``)."""
+    pkg = tmp / f"v{i}"
     pkg.mkdir()
     for f in ("_rng.py", "_threads.py"):
         shutil.copy(PKG / f, pkg / f)
@@ -69,12 +72,6 @@ def build(tmp: Path, name: str, edits) -> object:
         src = src.replace(old, new)
     (pkg / "kernels_packed.py").write_text(src)
     return importlib.import_module(f"{pkg.name}.kernels_packed")
-
-
-def quench_temperatures() -> np.ndarray:
-    t = np.arange(SWEEPS)
-    T = np.where(t < 50, 3.0, np.minimum(3.0, 1.0 + 0.005 * (t - 50)))
-    return np.ascontiguousarray(np.broadcast_to(T, (G * 64, SWEEPS)))
 
 
 def run_once(kp, temps, dynamics, record_every, spins) -> float:
@@ -92,16 +89,17 @@ def main(argv=None) -> None:
     ap.add_argument("--reps", type=int, default=5, help="interleaved repetitions (median)")
     args = ap.parse_args(argv)
     numba.set_num_threads(1)
-    temps = quench_temperatures()
+    temps = np.ascontiguousarray(np.broadcast_to(Quench(**QUENCH).temperatures(SWEEPS),
+                                                 (G * 64, SWEEPS)))
     spins = np.random.default_rng(0).integers(0, 2**63, (G, 2, L, L // 2), dtype=np.uint64)
     words = G * 2 * L * (L // 2) * SWEEPS
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         sys.path.insert(0, d)
         mods = {}
-        for name, edits in VARIANTS:
+        for i, (name, edits) in enumerate(VARIANTS):
             try:
-                mods[name] = build(tmp, name, edits)
+                mods[name] = build(tmp, i, name, edits)
             except RuntimeError as err:
                 print(f"skipped: {err}")
         print(f"paper's quench job, {G * 64} x L = {L} x {SWEEPS}, one thread; "
