@@ -94,13 +94,16 @@ def _job_rate(L, R, dynamics, update, protocol, sweeps=600, boundary="plus", rep
     return L * L * R * sweeps / timed(job, repeats) / 1e9, timed(job, 1)
 
 
-def _record_overhead(L, R, dynamics, update, T=TC, n=200, pairs=7, target_s=0.05):
+def _record_overhead(L, R, dynamics, update, T=TC, n=50, pairs=41, target_s=0.005):
     """Extra time of record_every = 1 over record_every = n, as a fraction.
 
     Runs of ``n`` sweeps (more, up to ~``target_s`` seconds a run) with and
-    without a record after every sweep alternate; each pair gives a ratio.
-    Returns the median ratio and the lowest and highest: on a shared machine
-    single pairs scatter by several points (11-33 % measured for one case).
+    without a record after every sweep alternate, in turn one first and the
+    other first; each pair gives a ratio. Returns the median ratio and the
+    lower and upper quartiles. Many short pairs, not a few long ones: on a
+    shared machine a pair of 0.05 s runs scattered from -36 % to +90 % for
+    one case (median of 7 pairs: 8-12 % from one call to the next), while
+    the median of 41 pairs of ~5 ms runs repeats within about a point.
     """
     with _quiet():
         lat = Lattice(L, R, dynamics, seed=1, update=update)
@@ -110,11 +113,16 @@ def _record_overhead(L, R, dynamics, update, T=TC, n=200, pairs=7, target_s=0.05
     lat.run(n, T, n)
     n = max(n, int(n * target_s / max(time.perf_counter() - t0, 1e-6)))
     ratios = []
-    for _ in range(pairs):
-        a = timed(lambda: lat.run(n, T, 1), 1)
-        b = timed(lambda: lat.run(n, T, n), 1)
+    for k in range(pairs):
+        if k % 2:
+            b = timed(lambda: lat.run(n, T, n), 1)
+            a = timed(lambda: lat.run(n, T, 1), 1)
+        else:
+            a = timed(lambda: lat.run(n, T, 1), 1)
+            b = timed(lambda: lat.run(n, T, n), 1)
         ratios.append(a / b - 1.0)
-    return float(np.median(ratios)), min(ratios), max(ratios)
+    lo, med, hi = np.percentile(ratios, [25, 50, 75])
+    return float(med), float(lo), float(hi)
 
 
 def _disk_bytes_per_record(tr):
@@ -245,11 +253,11 @@ def run_goals(quick=False, cold=True, out=print, sizes=None) -> dict:
                 f"population {Rr} x L={Lpop}, checkerboard": (Lpop, Rr, "glauber", "checkerboard"),
                 f"population {Rr} x L={Lpop}, random-sequential": (Lpop, Rr, "metropolis",
                                                                   "random_sequential")}.items():
-            f, lo, hi = _record_overhead(L, R, dyn, upd, n=50 if quick else 200,
-                                         target_s=0.005 if quick else 0.05)
+            f, lo, hi = _record_overhead(L, R, dyn, upd, pairs=9 if quick else 41)
             rows.append(_row(f"record cost at record_every=1, {label}", 100 * f,
                              "% of a sweep", "<= 10", f <= 0.10,
-                             f"median of 7 pairs; range {100 * lo:.1f} to {100 * hi:.1f}"))
+                             f"median of {9 if quick else 41} pairs; quartiles {100 * lo:.1f}, "
+                             f"{100 * hi:.1f}"))
 
         tr = simulate(Lpop, q, sweeps, "metropolis", Rpop, seed=1, boundary="plus")
         mem = tr.record_nbytes / (tr.n_replicas * tr.n_records)
