@@ -22,10 +22,9 @@ Records are exact integers per replica, ``M = sum_i s_i`` and
 bond of a periodic L = 2 lattice counted twice as its neighbour sum does).
 The energy is ``E = -B - h M`` (J = 1). Records store ``m = M / N`` and
 ``e = E / N`` after every ``record_every``-th sweep. The checkerboard
-kernels take ``B`` in that sweep's colour-1 pass (each bond joins a colour-0
+kernels take them in that sweep's colour-1 pass (each bond joins a colour-0
 and a colour-1 site, so ``B`` is the sum of ``s * nn`` over colour 1 plus
-the border bonds of colour 0); for L > ``_FLAT_MAX_L`` ``M`` is counted
-after the sweep (:func:`_down_spins`), for smaller L in the pass too.
+the border bonds of colour 0).
 
 Acceptance
 ----------
@@ -137,11 +136,11 @@ def _row_sources(bf, c, i, plus, ones, W, ext):
 @njit(inline="always", cache=True)
 def _draw_buffers(L2, W):
     """Scratch for :func:`_row_draws`: (words, their uint16 view, and the
-    int8 bond accumulator of :func:`_flip_row_acc`, which only one lattice,
-    W = 1, uses), made once, not per row."""
+    int8 record accumulators of :func:`_flip_row_acc`, which only one
+    lattice, W = 1, uses), made once, not per row."""
     rnd64 = np.empty((L2 + 3) // 4 * W, np.uint64)
     na = L2 if W == 1 else 0
-    return rnd64, rnd64.view(np.uint16), np.zeros(na, np.int8)
+    return rnd64, rnd64.view(np.uint16), np.zeros(na, np.int8), np.zeros(na, np.int8)
 
 
 @njit(inline="always", cache=True)
@@ -311,26 +310,23 @@ def _flip_row_sums(cur, up, dn, mid, side, u, hi, with_field):
     return tie, m, b
 
 
-#: colour-1 rows whose bond terms (|s * nn| <= 4) the int8 accumulator of
+#: colour-1 rows whose record terms (|term| <= 4) an int8 accumulator of
 #: :func:`_flip_row_acc` takes before it is emptied (31 * 4 <= 127)
 _ACC8_ROWS = 31
 
 
 @njit(inline="always", cache=True)
-def _flip_row_acc(cur, up, dn, mid, side, u, hi, with_field, ab):
-    """:func:`_flip_row` that also adds each site's bond term ``s * nn``
-    (from the new spin) to the int8 per-site accumulator ``ab``; returns
-    True if a tie. A tied site adds its old term, which
-    :func:`_settle_ties` corrects.
+def _flip_row_acc(cur, up, dn, mid, side, u, hi, with_field, am, ab):
+    """:func:`_flip_row` that also adds each site's record terms (those of
+    :func:`_row_sums`, from the new spins) to the int8 per-site accumulators
+    ``am``, ``ab``; returns True if a tie. A tied site adds the terms of its
+    spin marked +-3, which :func:`_settle_ties` corrects (a select to add
+    nothing for ties cost 2-4 % of a sweep at record_every = 1).
 
-    A per-site int8 accumulator keeps the loop in 64 int8 lanes and needs no
-    reduction per row; it is emptied every ``_ACC8_ROWS`` rows
+    Per-site int8 accumulators keep the loop in 64 int8 lanes and need no
+    reduction per row; they are emptied every ``_ACC8_ROWS`` rows
     (:func:`_flush_acc8`). (Sums in the loop itself need int16 lanes and a
     reduction per row: a record cost 24 % of a sweep at L = 256 that way.)
-    M is not counted here but after the sweep (:func:`_down_spins`): a
-    second accumulator, for ``s + mid``, cost as much (a record ~11 % of a
-    sweep at L = 256 either way; 13-19 % with both accumulators and a select
-    each for ties) in a loop that every colour-1 row runs.
     """
     a0, a1, a2, a3, a4 = hi[0], hi[1], hi[2], hi[3], hi[4]
     b0, b1, b2, b3, b4 = hi[5], hi[6], hi[7], hi[8], hi[9]
@@ -342,8 +338,10 @@ def _flip_row_acc(cur, up, dn, mid, side, u, hi, with_field, ab):
             x = nn if s > 0 else np.int8(-nn)
             thr = _step(x, b0, b1, b2, b3, b4) if s > 0 else _step(x, a0, a1, a2, a3, a4)
             v = u[j]
-            cur[j] = _decide(s, v, thr)
+            t = _decide(s, v, thr)
+            cur[j] = t
             tie |= v == thr
+            am[j] = np.int8(am[j] + np.int8(t + mid[j]))
             ab[j] = np.int8(ab[j] + (np.int8(-x) if v < thr else x))
     else:
         for j in range(cur.shape[0]):
@@ -352,20 +350,25 @@ def _flip_row_acc(cur, up, dn, mid, side, u, hi, with_field, ab):
             x = nn if s > 0 else np.int8(-nn)
             thr = _step(x, b0, b1, b2, b3, b4)
             v = u[j]
-            cur[j] = _decide(s, v, thr)
+            t = _decide(s, v, thr)
+            cur[j] = t
             tie |= v == thr
+            am[j] = np.int8(am[j] + np.int8(t + mid[j]))
             ab[j] = np.int8(ab[j] + (np.int8(-x) if v < thr else x))
     return tie
 
 
 @njit(inline="always", cache=True)
-def _flush_acc8(ab):
-    """The sum of ab as an integer, and ab emptied."""
+def _flush_acc8(am, ab):
+    """(sum of am, sum of ab) as integers, and both emptied."""
+    m = np.int32(0)
     b = np.int32(0)
-    for j in range(ab.shape[0]):
+    for j in range(am.shape[0]):
+        m = np.int32(m + am[j])
         b = np.int32(b + ab[j])
+        am[j] = 0
         ab[j] = 0
-    return np.int64(b)
+    return np.int64(m), np.int64(b)
 
 
 @njit(cache=True)
@@ -384,15 +387,16 @@ def _settled_spin(s3, nn, lo, w, with_field, key, k):
 
 
 @njit(inline="always", cache=True)
-def _settle_ties(cur, up, dn, mid, side, lo, with_field, keys, W, acc, ab):
+def _settle_ties(cur, up, dn, mid, side, lo, with_field, keys, W, acc, am, ab):
     """Second stage of :func:`_decide` for the tied sites (spin +-3) of a row.
 
     Site ``j`` of the row is site ``k = j // W`` of lane ``w = j % W``; its
     further bits ``v'`` are the top 16 bits of output k of the tie stream
     ``keys[w] ^ _TIE`` of the row (keyed by row and site, so the outcome
     does not depend on the layout): flip iff ``v' <= lo[t, w]``. With
-    ``acc``, the change of the settled site's bond term goes to ``ab``
-    (:func:`_flip_row_acc` added the term of the old spin).
+    ``acc``, ``am`` and ``ab`` get the change from the record terms that
+    :func:`_flip_row_acc` added for the marked spin to those of the settled
+    one.
     """
     for j in range(cur.shape[0]):
         s3 = cur[j]
@@ -401,8 +405,9 @@ def _settle_ties(cur, up, dn, mid, side, lo, with_field, keys, W, acc, ab):
             nn = np.int64(up[j]) + np.int64(dn[j]) + np.int64(mid[j]) + np.int64(side[j])
             sn = _settled_spin(s3, nn, lo, w, with_field, keys[w], j // W)
             cur[j] = sn
-            if acc:                     # (the first stage added s * nn)
-                ab[j] += np.int8((sn - (1 if s3 > 0 else -1)) * nn)
+            if acc:
+                am[j] += np.int8(sn - s3)                          # (s3 + mid added)
+                ab[j] += np.int8((sn - (1 if s3 > 0 else -1)) * nn)  # (s * nn added)
 
 
 _SUM16 = 8191   # sites per int16 partial sum of _row_sums: |sum| <= 4 * 8191 < 2**15
@@ -454,8 +459,8 @@ def _update_row(bf, c, i, plus, ones, W, ext, rnd, hi, th, lanes, lo, with_field
     Row keys from the lanes' sweep keys ``skeys``; ``lanes``: per-site
     thresholds ``th`` (else ``hi`` for all). Returns the row's neighbour
     rows (valid until the next call, for the records). With ``sums`` (one
-    lattice), the row's bond terms are added to the accumulator ``rnd[2]``
-    (:func:`_flip_row_acc`).
+    lattice), the row's record terms are added to the accumulators
+    ``rnd[2]``, ``rnd[3]`` (:func:`_flip_row_acc`).
     """
     L2 = bf.shape[2] // W
     for w in range(W):
@@ -467,11 +472,11 @@ def _update_row(bf, c, i, plus, ones, W, ext, rnd, hi, th, lanes, lo, with_field
     if lanes:
         tie = _flip_row_lanes(cur, up, dn, mid, side, u, th, with_field)
     elif sums:
-        tie = _flip_row_acc(cur, up, dn, mid, side, u, hi, with_field, rnd[2])
+        tie = _flip_row_acc(cur, up, dn, mid, side, u, hi, with_field, rnd[2], rnd[3])
     else:
         tie = _flip_row(cur, up, dn, mid, side, u, hi, with_field)
     if tie:
-        _settle_ties(cur, up, dn, mid, side, lo, with_field, keys, W, sums, rnd[2])
+        _settle_ties(cur, up, dn, mid, side, lo, with_field, keys, W, sums, rnd[2], rnd[3])
     return up, mid, dn, side
 
 
@@ -490,14 +495,14 @@ def _sweep_part(bf, a, b, part, plus, ones, W, ext, rnd, hi, th, lanes, lo, with
     :func:`_update_row` in one loop: each call site is compiled apart.)
 
     With ``rec``, the records of each colour-1 row are taken right after its
-    update: the three colour-0 rows it touches are final then, so ``s * nn``
-    over the colour-1 sites adds up to every bond once (those of colour-0
-    sites to the border are added by :func:`_border_bonds0`). For one
-    lattice that part of B is returned (M is counted after the sweep, see
-    :func:`_flip_row_acc`); for blocks (non-empty ``acc_m``) the rows (0, i)
-    (its ``mid``) and (1, i) and the bonds are added per site to ``acc_m``,
-    ``acc_b`` and 0 is returned.
+    update: the three colour-0 rows it touches are final then, so the rows
+    (0, i) (its ``mid``) and (1, i) of all i add up to M, and ``s * nn``
+    over the colour-1 sites to every bond once (those of colour-0 sites to
+    the border are added by :func:`_border_bonds0`). They are returned as
+    (M, B) parts, or, for blocks (non-empty ``acc_m``), added per site to
+    ``acc_m``, ``acc_b``.
     """
+    m = 0
     bb = 0
     nacc = 0                             # rows in the int8 accumulators
     steps = 2 * (b - a) if part == 1 else 2
@@ -519,13 +524,17 @@ def _sweep_part(bf, a, b, part, plus, ones, W, ext, rnd, hi, th, lanes, lo, with
         if sums:
             nacc += 1
             if nacc == _ACC8_ROWS:
-                bb += _flush_acc8(rnd[2])
+                dm, db = _flush_acc8(rnd[2], rnd[3])
+                m += dm
+                bb += db
                 nacc = 0
         if rec and c == 1 and not lat:
             _row_sums_lanes(bf[1, i], up, dn, mid, side, acc_m, acc_b)
     if nacc > 0:
-        bb += _flush_acc8(rnd[2])
-    return bb
+        dm, db = _flush_acc8(rnd[2], rnd[3])
+        m += dm
+        bb += db
+    return m, bb
 
 
 # ------------------------------------------------------- small lattices: one colour flat
@@ -666,34 +675,6 @@ def _border_bonds0(bf, W, B):
             B[w] += bf[0, i, e + w]
 
 
-_BYTES = np.uint64(0x0101010101010101)
-_PAIRS = np.uint64(0x00FF00FF00FF00FF)
-
-
-@njit(cache=True)
-def _down_spins(sf):
-    """The number of -1 entries of the contiguous int8 array ``sf`` of +-1.
-
-    Eight spins a uint64 word: the top bit of each byte is set iff the spin
-    is -1; those bits are added bytewise, 255 words at most (no byte
-    overflows), then the bytes of the sum added up. ~0.1 ns a word, one
-    thread: a 256 x 256 lattice in ~0.7 us, against ~15 us for its sweep.
-    """
-    n8 = sf.shape[0] // 8
-    w = sf[:8 * n8].view(np.uint64)
-    d = 0
-    for a in range(0, n8, 255):
-        blk = w[a:a + 255]              # (a slice: indices from a variable start gather)
-        acc = np.uint64(0)
-        for k in range(blk.shape[0]):
-            acc += (blk[k] >> np.uint64(7)) & _BYTES
-        acc = (acc & _PAIRS) + ((acc >> np.uint64(8)) & _PAIRS)
-        d += np.int64((acc * np.uint64(0x0001000100010001)) >> np.uint64(48))
-    for k in range(8 * n8, sf.shape[0]):
-        d += sf[k] < 0
-    return d
-
-
 @njit(inline="always", cache=True)
 def _store(r, q, M, B, h, N, m_out, e_out):
     """Record ``q`` of replica ``r``: the exact integers M and B (int32/int64 arrays).
@@ -804,11 +785,12 @@ _ROW_CHUNK = 16    # rows per task of checkerboard_rows
 
 
 @njit(cache=True, _nrt=False)
-def _rows_part(bf, a, b, part, plus, ones, ext, rnd64, u16, ab, hi, th, lo, with_field, skeys,
-               keys, rec, no_acc):
+def _rows_part(bf, a, b, part, plus, ones, ext, rnd64, u16, am, ab, hi, th, lo, with_field, skeys,
+               keys,
+               rec, no_acc):
     """:func:`_sweep_part` of one chunk of rows of one lattice (a function
     apart, without reference counts: see :func:`_flat_scratch`)."""
-    return _sweep_part(bf, a, b, part, plus, ones, 1, ext, (rnd64, u16, ab), hi, th, False, lo,
+    return _sweep_part(bf, a, b, part, plus, ones, 1, ext, (rnd64, u16, am, ab), hi, th, False, lo,
                        with_field, skeys, keys, rec, no_acc, no_acc)
 
 
@@ -838,14 +820,16 @@ def _replica_rows(bf, r, temps, h, dynamics, plus, seed, sweep0, record_every, m
         _split_thresholds(tab, hi, lo, 0)
         skeys[0] = sweep_key(seed, r, sweep0 + s)
         rec = (s + 1) % record_every == 0
+        M = 0
         B0[0] = 0
         for part in range(1, 3):        # (the callee of checkerboard_rows, compiled once)
-            B0[0] += _rows_part(bf, np.int64(0), L, part, plus, ones, ext, rnd[0], rnd[1],
-                                rnd[2], hi, th, lo, with_field, skeys, keys, rec, no_acc)
+            m, b = _rows_part(bf, np.int64(0), L, part, plus, ones, ext, rnd[0], rnd[1], rnd[2],
+                              rnd[3], hi, th, lo, with_field, skeys, keys, rec, no_acc)
+            M += m
+            B0[0] += b
         if rec:
             if plus:
                 _border_bonds0(bf, 1, B0)
-            M = N - 2 * _down_spins(bf.reshape(2 * L * L2))
             _store(r, (s + 1) // record_every - 1, M, B0[0], h, N, m_out, e_out)
 
 
@@ -877,6 +861,7 @@ def checkerboard_rows(sp, temps, h, dynamics, plus, seed, sweep0,
     ext_all = np.empty((n_chunks, L2 + 2), np.int8)
     rnd_all = np.empty((n_chunks, (L2 + 3) // 4), np.uint64)
     u16_all = rnd_all.view(np.uint16)
+    am_all = np.zeros((n_chunks, L2), np.int8)
     ab_all = np.zeros((n_chunks, L2), np.int8)
     keys_all = np.empty((n_chunks, 1), np.uint64)
     Mc = np.zeros(n_chunks, np.int64)
@@ -891,15 +876,12 @@ def checkerboard_rows(sp, temps, h, dynamics, plus, seed, sweep0,
             for part in range(1, 3):
                 for ch in prange(n_chunks):
                     i0 = np.int64(ch) * _ROW_CHUNK
-                    b = _rows_part(bf, i0, min(L, i0 + _ROW_CHUNK), part, plus, ones,
-                                   ext_all[ch], rnd_all[ch], u16_all[ch], ab_all[ch], hi, th,
-                                   lo, with_field, skeys, keys_all[ch], rec, no_acc)
+                    m, b = _rows_part(bf, i0, min(L, i0 + _ROW_CHUNK), part, plus, ones,
+                                      ext_all[ch], rnd_all[ch], u16_all[ch], am_all[ch],
+                                      ab_all[ch], hi, th, lo, with_field, skeys, keys_all[ch],
+                                      rec, no_acc)
+                    Mc[ch] = m if part == 1 else Mc[ch] + m
                     Bc[ch] = b if part == 1 else Bc[ch] + b
-                    if rec and part == 2:       # the chunk's rows are final now
-                        i1 = min(L, i0 + _ROW_CHUNK)
-                        nc = (i1 - i0) * L2
-                        Mc[ch] = 2 * nc - 2 * (_down_spins(bf[0, i0:i1].reshape(nc))
-                                               + _down_spins(bf[1, i0:i1].reshape(nc)))
             if rec:
                 B0[0] = Bc.sum()
                 if plus:
