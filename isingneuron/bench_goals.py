@@ -103,7 +103,7 @@ def _record_overhead(L, R, dynamics, update, T=TC, n=50, pairs=41, target_s=0.00
     lower and upper quartiles. Many short pairs, not a few long ones: on a
     shared machine a pair of 0.05 s runs scattered from -36 % to +90 % for
     one case (median of 7 pairs: 8-12 % from one call to the next), while
-    the median of 41 pairs of ~5 ms runs repeats within about a point.
+    the median of 41 pairs of ~5 ms runs repeated within one or two points.
     """
     with _quiet():
         lat = Lattice(L, R, dynamics, seed=1, update=update)
