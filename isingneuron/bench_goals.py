@@ -253,10 +253,11 @@ def run_goals(quick=False, cold=True, out=print, sizes=None) -> dict:
                 f"population {Rr} x L={Lpop}, checkerboard": (Lpop, Rr, "glauber", "checkerboard"),
                 f"population {Rr} x L={Lpop}, random-sequential": (Lpop, Rr, "metropolis",
                                                                   "random_sequential")}.items():
-            f, lo, hi = _record_overhead(L, R, dyn, upd, pairs=9 if quick else 41)
+            pairs = 9 if quick else 41
+            f, lo, hi = _record_overhead(L, R, dyn, upd, pairs=pairs)
             rows.append(_row(f"record cost at record_every=1, {label}", 100 * f,
                              "% of a sweep", "<= 10", f <= 0.10,
-                             f"median of {9 if quick else 41} pairs; quartiles {100 * lo:.1f}, "
+                             f"median of {pairs} pairs; quartiles {100 * lo:.1f}, "
                              f"{100 * hi:.1f}"))
 
         tr = simulate(Lpop, q, sweeps, "metropolis", Rpop, seed=1, boundary="plus")
