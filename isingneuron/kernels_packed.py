@@ -90,9 +90,9 @@ blocked kernel of :mod:`isingneuron.kernels`; with a record after every sweep
 (about half of it the SplitMix64 finaliser of each random word; Metropolis at
 h = 0 picks a lane's threshold bit from two classes, not five, and takes
 ~2.7), the sparse tail ~1 ns, the neighbour adders and flips ~1.7 ns; a
-record ~1.5 ns (a quarter of a sweep: ~0.6 ns of it the sums of the colour-1
-words, ~0.9 ns the sums over positions and the 64 lanes' integers, a cost
-per word group that a larger L spreads over more words). Per-lane
+record ~1.3 ns at L = 32 (21-23 % of a sweep: ~12 points of it the sums of
+the colour-1 words, ~5 the sums over positions and the 64 lanes' integers,
+a cost per word group that a larger L spreads over more words). Per-lane
 temperatures that all change every sweep (a population of reheating quenches)
 add ~15 % (Metropolis) to ~25 % (Glauber): the ``exp`` of each lane's
 thresholds.
@@ -151,6 +151,7 @@ _CHUNK = 256        # site-words per chunk (whole rows; a function of L only)
 _FUSED = 3          # levels per pass over the words (a divisor of _DENSE; small
                     # enough for the compiler to unroll them and vectorise the pass)
 _GROUP = 8          # words summed in registers before they are added to the record counters
+_NPOS = 8           # the sums over the last positions of the record counters are scalar
 # threshold bit of a lane in the level passes (see _fused_levels)
 _MUX5 = 0
 _SPIN_MUX = 1
@@ -695,19 +696,29 @@ def _record_border(P, g, pb, K, xs, carry):
 
 
 @njit(inline="always", cache=True)
-def _reduce_columns(planes, Ka, width, carry, out):
+def _fa(a, b, c):
+    """Bitwise full adder: (sum, carry)."""
+    u = a ^ b
+    return u ^ c, (a & b) | (c & u)
+
+
+@njit(inline="always", cache=True)
+def _reduce_columns(planes, Ka, width, carry, tot, out):
     """out[b] = the count of lane b summed over positions j < width.
 
     Positions are added pairwise (bit-sliced full adders, vectorised over
-    the pairs) until one is left. The counts start in planes below Ka; each
-    round of pairs needs one plane more, so ``planes`` needs
-    ``ceil(log2(width))`` spare planes above (their contents do not matter:
-    a plane is written before it is read). Destroys ``planes``.
+    the pairs) while more than ``_NPOS`` are left, then the last ones (at
+    most eight) in one pass over the planes with scalar adders (``tot``:
+    the planes of the sum). The counts start in planes below Ka; each round
+    of pairs needs one plane more, so ``planes`` needs
+    ``ceil(log2(width / 8))`` spare planes above (their contents do not
+    matter: a plane is written before it is read), and ``tot`` three more.
+    Destroys ``planes``.
     """
     Kt = planes.shape[0]
     kc = Ka                             # planes in use
     w = width
-    while w > 1:
+    while w > _NPOS:
         h = w // 2
         for j in range(h):
             carry[j] = _ZERO
@@ -733,10 +744,27 @@ def _reduce_columns(planes, Ka, width, carry, out):
             w = h + 1
         else:
             w = h
+    for q in range(kc):                 # the last <= 8 positions, padded with zeros
+        for j in range(w, _NPOS):
+            planes[q, j] = _ZERO
+    c0 = c1 = c2 = c3 = c4 = c5 = c6 = _ZERO
+    for q in range(kc + 3):
+        if q < kc:
+            pq = planes[q]
+            x0, x1, x2, x3, x4, x5, x6, x7 = pq[0], pq[1], pq[2], pq[3], pq[4], pq[5], pq[6], pq[7]
+        else:
+            x0 = x1 = x2 = x3 = x4 = x5 = x6 = x7 = _ZERO
+        y0, c0 = _fa(x0, x4, c0)
+        y1, c1 = _fa(x1, x5, c1)
+        y2, c2 = _fa(x2, x6, c2)
+        y3, c3 = _fa(x3, x7, c3)
+        z0, c4 = _fa(y0, y2, c4)
+        z1, c5 = _fa(y1, y3, c5)
+        tot[q], c6 = _fa(z0, z1, c6)
     for b in range(LANES):
         out[b] = 0
-    for q in range(kc):
-        v = planes[q, 0]
+    for q in range(kc + 3):
+        v = tot[q]
         for b in range(LANES):
             out[b] += np.int64((v >> np.uint64(b)) & np.uint64(1)) << q
 
@@ -784,8 +812,10 @@ def checkerboard_packed(P, temps, h, dynamics, plus, seed, sweep0, record_every,
     Ka = 1
     while (1 << Ka) <= 36 * ((L + RC - 1) // RC) + 4:
         Ka += 1
-    K = Ka + 1
-    while (1 << (K - Ka)) < NP:
+    K = Ka
+    w = NP
+    while w > _NPOS:
+        w = (w + 1) // 2
         K += 1
     # all ones in the odd rows of a chunk
     par = np.where((np.arange(CH) // L2) & 1 == 1, _ONES, _ZERO).astype(np.uint64)
@@ -827,6 +857,7 @@ def _group_scratch(CH, K, NP):
             np.empty((K, NP), np.uint64),               # pb
             np.empty((6, NP), np.uint64),               # xs: sums of segments
             np.empty(NP, np.uint64),                    # carry
+            np.empty(K + 3, np.uint64),                 # tot: planes of a sum
             np.empty(LANES, np.int64),                  # M
             np.empty(LANES, np.int64))                  # B
 
@@ -840,7 +871,7 @@ def _group_sweeps(P, g, temps, h, dynamics, plus, seed, sweep0, record_every, m_
     :func:`_record_chunk`), after it the border bonds of colour 0, then
     summed over positions.
     """
-    thr, always, qs, lvl_ok, lthr, T_lane, idx, w8, lst, pm, pb, xs, carry, M, B = scratch
+    thr, always, qs, lvl_ok, lthr, T_lane, idx, w8, lst, pm, pb, xs, carry, tot, M, B = scratch
     b0, b1, b2, und, lt, upt, dnt, sdt = w8[0], w8[1], w8[2], w8[3], w8[4], w8[5], w8[6], w8[7]
     L = P.shape[2]
     L2 = P.shape[3]
@@ -872,8 +903,8 @@ def _group_sweeps(P, g, temps, h, dynamics, plus, seed, sweep0, record_every, m_
         if record:
             if plus:
                 _record_border(P, g, pb, Ka, xs, carry)
-            _reduce_columns(pm, Ka, NP, carry, M)
-            _reduce_columns(pb, Ka, NP, carry, B)
+            _reduce_columns(pm, Ka, NP, carry, tot, M)
+            _reduce_columns(pb, Ka, NP, carry, tot, B)
             q = (s + 1) // record_every - 1
             for b in range(min(LANES, R - g * LANES)):
                 r = g * LANES + b
