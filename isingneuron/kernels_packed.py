@@ -152,6 +152,7 @@ _FUSED = 3          # levels per pass over the words (a divisor of _DENSE; small
                     # enough for the compiler to unroll them and vectorise the pass)
 _GROUP = 8          # words summed in registers before they are added to the record counters
 _NPOS = 8           # the sums over the last positions of the record counters are scalar
+_OBUF = 16          # records held per lane before they are written out (a cache line of int32)
 # threshold bit of a lane in the level passes (see _fused_levels)
 _MUX5 = 0
 _SPIN_MUX = 1
@@ -858,8 +859,8 @@ def _group_scratch(CH, K, NP):
             np.empty((6, NP), np.uint64),               # xs: sums of segments
             np.empty(NP, np.uint64),                    # carry
             np.empty(K + 3, np.uint64),                 # tot: planes of a sum
-            np.empty(LANES, np.int64),                  # M
-            np.empty(LANES, np.int64))                  # B
+            np.empty((_OBUF, LANES), np.int64),         # M of the records not written yet
+            np.empty((_OBUF, LANES), np.int64))         # B
 
 
 @njit(cache=True, _nrt=False)
@@ -884,6 +885,7 @@ def _group_sweeps(P, g, temps, h, dynamics, plus, seed, sweep0, record_every, m_
     lanes = False          # the words hold per-lane thresholds (else those of T_last)
     NP = pm.shape[1]
     counters = (pb, pm, xs, carry)
+    held = 0               # records counted and not written yet
     for s in range(n):
         record = (s + 1) % record_every == 0
         lanes, T_last = _sweep_thresholds(temps, s, g * LANES, h, dynamics, nq, lanes,
@@ -903,13 +905,30 @@ def _group_sweeps(P, g, temps, h, dynamics, plus, seed, sweep0, record_every, m_
         if record:
             if plus:
                 _record_border(P, g, pb, Ka, xs, carry)
-            _reduce_columns(pm, Ka, NP, carry, tot, M)
-            _reduce_columns(pb, Ka, NP, carry, tot, B)
-            q = (s + 1) // record_every - 1
-            for b in range(min(LANES, R - g * LANES)):
-                r = g * LANES + b
-                m_out[r, q] = 2 * M[b] - N          # exact integers, as kernels._store
-                e_out[r, q] = 2 * B[b] - n_bonds
+            _reduce_columns(pm, Ka, NP, carry, tot, M[held])
+            _reduce_columns(pb, Ka, NP, carry, tot, B[held])
+            held += 1
+            if held == _OBUF:
+                _write_records(g, (s + 1) // record_every - held, held, M, B, N, n_bonds,
+                               m_out, e_out)
+                held = 0
+    _write_records(g, n // record_every - held, held, M, B, N, n_bonds, m_out, e_out)
+
+
+@njit(inline="always", cache=True)
+def _write_records(g, q0, k, M, B, N, n_bonds, m_out, e_out):
+    """Records q0 .. q0 + k - 1 of word group g's real replicas from the
+    counts ``M[j]``, ``B[j]`` of record q0 + j (exact integers, as
+    ``kernels._store``). Held and written a row segment at a time: one
+    record of the 64 lanes at a time is a store into 128 cache lines."""
+    R = m_out.shape[0]
+    for b in range(min(LANES, R - g * LANES)):
+        r = g * LANES + b
+        mr = m_out[r, q0:q0 + k]
+        er = e_out[r, q0:q0 + k]
+        for j in range(k):
+            mr[j] = 2 * M[j, b] - N
+            er[j] = 2 * B[j, b] - n_bonds
 
 
 # ------------------------------------------------------------------ layout
