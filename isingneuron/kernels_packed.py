@@ -90,9 +90,9 @@ blocked kernel of :mod:`isingneuron.kernels`; with a record after every sweep
 (about half of it the SplitMix64 finaliser of each random word; Metropolis at
 h = 0 picks a lane's threshold bit from two classes, not five, and takes
 ~2.7), the sparse tail ~1 ns, the neighbour adders and flips ~1.7 ns; a
-record ~1.3 ns at L = 32 (21-23 % of a sweep: ~12 points of it the sums of
-the colour-1 words, ~5 the sums over positions and the 64 lanes' integers,
-a cost per word group that a larger L spreads over more words). Per-lane
+record ~1.5 ns (a quarter of a sweep: ~0.6 ns of it the sums of the colour-1
+words, ~0.9 ns the sums over positions and the 64 lanes' integers, a cost
+per word group that a larger L spreads over more words). Per-lane
 temperatures that all change every sweep (a population of reheating quenches)
 add ~15 % (Metropolis) to ~25 % (Glauber): the ``exp`` of each lane's
 thresholds.
@@ -151,8 +151,6 @@ _CHUNK = 256        # site-words per chunk (whole rows; a function of L only)
 _FUSED = 3          # levels per pass over the words (a divisor of _DENSE; small
                     # enough for the compiler to unroll them and vectorise the pass)
 _GROUP = 8          # words summed in registers before they are added to the record counters
-_NPOS = 8           # the sums over the last positions of the record counters are scalar
-_OBUF = 16          # records held per lane before they are written out (a cache line of int32)
 # threshold bit of a lane in the level passes (see _fused_levels)
 _MUX5 = 0
 _SPIN_MUX = 1
@@ -697,29 +695,19 @@ def _record_border(P, g, pb, K, xs, carry):
 
 
 @njit(inline="always", cache=True)
-def _fa(a, b, c):
-    """Bitwise full adder: (sum, carry)."""
-    u = a ^ b
-    return u ^ c, (a & b) | (c & u)
-
-
-@njit(inline="always", cache=True)
-def _reduce_columns(planes, Ka, width, carry, tot, out):
+def _reduce_columns(planes, Ka, width, carry, out):
     """out[b] = the count of lane b summed over positions j < width.
 
     Positions are added pairwise (bit-sliced full adders, vectorised over
-    the pairs) while more than ``_NPOS`` are left, then the last ones (at
-    most eight) in one pass over the planes with scalar adders (``tot``:
-    the planes of the sum). The counts start in planes below Ka; each round
-    of pairs needs one plane more, so ``planes`` needs
-    ``ceil(log2(width / 8))`` spare planes above (their contents do not
-    matter: a plane is written before it is read), and ``tot`` three more.
-    Destroys ``planes``.
+    the pairs) until one is left. The counts start in planes below Ka; each
+    round of pairs needs one plane more, so ``planes`` needs
+    ``ceil(log2(width))`` spare planes above (their contents do not matter:
+    a plane is written before it is read). Destroys ``planes``.
     """
     Kt = planes.shape[0]
     kc = Ka                             # planes in use
     w = width
-    while w > _NPOS:
+    while w > 1:
         h = w // 2
         for j in range(h):
             carry[j] = _ZERO
@@ -745,27 +733,10 @@ def _reduce_columns(planes, Ka, width, carry, tot, out):
             w = h + 1
         else:
             w = h
-    for q in range(kc):                 # the last <= 8 positions, padded with zeros
-        for j in range(w, _NPOS):
-            planes[q, j] = _ZERO
-    c0 = c1 = c2 = c3 = c4 = c5 = c6 = _ZERO
-    for q in range(kc + 3):
-        if q < kc:
-            pq = planes[q]
-            x0, x1, x2, x3, x4, x5, x6, x7 = pq[0], pq[1], pq[2], pq[3], pq[4], pq[5], pq[6], pq[7]
-        else:
-            x0 = x1 = x2 = x3 = x4 = x5 = x6 = x7 = _ZERO
-        y0, c0 = _fa(x0, x4, c0)
-        y1, c1 = _fa(x1, x5, c1)
-        y2, c2 = _fa(x2, x6, c2)
-        y3, c3 = _fa(x3, x7, c3)
-        z0, c4 = _fa(y0, y2, c4)
-        z1, c5 = _fa(y1, y3, c5)
-        tot[q], c6 = _fa(z0, z1, c6)
     for b in range(LANES):
         out[b] = 0
-    for q in range(kc + 3):
-        v = tot[q]
+    for q in range(kc):
+        v = planes[q, 0]
         for b in range(LANES):
             out[b] += np.int64((v >> np.uint64(b)) & np.uint64(1)) << q
 
@@ -813,10 +784,8 @@ def checkerboard_packed(P, temps, h, dynamics, plus, seed, sweep0, record_every,
     Ka = 1
     while (1 << Ka) <= 36 * ((L + RC - 1) // RC) + 4:
         Ka += 1
-    K = Ka
-    w = NP
-    while w > _NPOS:
-        w = (w + 1) // 2
+    K = Ka + 1
+    while (1 << (K - Ka)) < NP:
         K += 1
     # all ones in the odd rows of a chunk
     par = np.where((np.arange(CH) // L2) & 1 == 1, _ONES, _ZERO).astype(np.uint64)
@@ -858,9 +827,8 @@ def _group_scratch(CH, K, NP):
             np.empty((K, NP), np.uint64),               # pb
             np.empty((6, NP), np.uint64),               # xs: sums of segments
             np.empty(NP, np.uint64),                    # carry
-            np.empty(K + 3, np.uint64),                 # tot: planes of a sum
-            np.empty((_OBUF, LANES), np.int64),         # M of the records not written yet
-            np.empty((_OBUF, LANES), np.int64))         # B
+            np.empty(LANES, np.int64),                  # M
+            np.empty(LANES, np.int64))                  # B
 
 
 @njit(cache=True, _nrt=False)
@@ -872,7 +840,7 @@ def _group_sweeps(P, g, temps, h, dynamics, plus, seed, sweep0, record_every, m_
     :func:`_record_chunk`), after it the border bonds of colour 0, then
     summed over positions.
     """
-    thr, always, qs, lvl_ok, lthr, T_lane, idx, w8, lst, pm, pb, xs, carry, tot, M, B = scratch
+    thr, always, qs, lvl_ok, lthr, T_lane, idx, w8, lst, pm, pb, xs, carry, M, B = scratch
     b0, b1, b2, und, lt, upt, dnt, sdt = w8[0], w8[1], w8[2], w8[3], w8[4], w8[5], w8[6], w8[7]
     L = P.shape[2]
     L2 = P.shape[3]
@@ -885,7 +853,6 @@ def _group_sweeps(P, g, temps, h, dynamics, plus, seed, sweep0, record_every, m_
     lanes = False          # the words hold per-lane thresholds (else those of T_last)
     NP = pm.shape[1]
     counters = (pb, pm, xs, carry)
-    held = 0               # records counted and not written yet
     for s in range(n):
         record = (s + 1) % record_every == 0
         lanes, T_last = _sweep_thresholds(temps, s, g * LANES, h, dynamics, nq, lanes,
@@ -905,30 +872,13 @@ def _group_sweeps(P, g, temps, h, dynamics, plus, seed, sweep0, record_every, m_
         if record:
             if plus:
                 _record_border(P, g, pb, Ka, xs, carry)
-            _reduce_columns(pm, Ka, NP, carry, tot, M[held])
-            _reduce_columns(pb, Ka, NP, carry, tot, B[held])
-            held += 1
-            if held == _OBUF:
-                _write_records(g, (s + 1) // record_every - held, held, M, B, N, n_bonds,
-                               m_out, e_out)
-                held = 0
-    _write_records(g, n // record_every - held, held, M, B, N, n_bonds, m_out, e_out)
-
-
-@njit(inline="always", cache=True)
-def _write_records(g, q0, k, M, B, N, n_bonds, m_out, e_out):
-    """Records q0 .. q0 + k - 1 of word group g's real replicas from the
-    counts ``M[j]``, ``B[j]`` of record q0 + j (exact integers, as
-    ``kernels._store``). Held and written a row segment at a time: one
-    record of the 64 lanes at a time is a store into 128 cache lines."""
-    R = m_out.shape[0]
-    for b in range(min(LANES, R - g * LANES)):
-        r = g * LANES + b
-        mr = m_out[r, q0:q0 + k]
-        er = e_out[r, q0:q0 + k]
-        for j in range(k):
-            mr[j] = 2 * M[j, b] - N
-            er[j] = 2 * B[j, b] - n_bonds
+            _reduce_columns(pm, Ka, NP, carry, M)
+            _reduce_columns(pb, Ka, NP, carry, B)
+            q = (s + 1) // record_every - 1
+            for b in range(min(LANES, R - g * LANES)):
+                r = g * LANES + b
+                m_out[r, q] = 2 * M[b] - N          # exact integers, as kernels._store
+                e_out[r, q] = 2 * B[b] - n_bonds
 
 
 # ------------------------------------------------------------------ layout
