@@ -404,14 +404,19 @@ def _dense_levels(nw, key, qs, b0, b1, b2, sg, und, lt, mode):
     ``qs[l, q]``: bit l of threshold q of each lane. Passes over the words
     with the levels unrolled inside (vectorised over words); ``mode`` is
     :data:`_MUX5`, :data:`_SPIN_MUX` or :data:`_TWO_CLASSES` (see
-    :func:`_fused_levels`).
+    :func:`_fused_levels`), passed on as a constant, so that each inlined
+    pass has no branch on it (the Glauber quench job ran ~2 % faster than
+    with the variable).
     """
     step = np.uint64(nw) * GOLDEN
     if mode == _TWO_CLASSES:
-        _fused_levels(0, _DENSE, nw, step, key, qs, b0, b1, b2, sg, und, lt, mode)
+        _fused_levels(0, _DENSE, nw, step, key, qs, b0, b1, b2, sg, und, lt, _TWO_CLASSES)
+    elif mode == _MUX5:
+        for l0 in range(0, _DENSE, _FUSED):
+            _fused_levels(l0, _FUSED, nw, step, key, qs, b0, b1, b2, sg, und, lt, _MUX5)
     else:
         for l0 in range(0, _DENSE, _FUSED):
-            _fused_levels(l0, _FUSED, nw, step, key, qs, b0, b1, b2, sg, und, lt, mode)
+            _fused_levels(l0, _FUSED, nw, step, key, qs, b0, b1, b2, sg, und, lt, _SPIN_MUX)
 
 
 @njit(inline="always", cache=True)
