@@ -44,9 +44,9 @@ precision (see :func:`_decide`).
 import numpy as np
 from numba import njit, prange
 
-from ._threads import on_threads
 from ._rng import (GOLDEN, STREAM_CHECKERBOARD, STREAM_RANDOM_SITE, STREAM_WOLFF,
                    draw32, mix64, row_key, row_key_final, sweep_key)
+from ._threads import on_threads
 
 METROPOLIS = 0
 GLAUBER = 1
@@ -1062,7 +1062,7 @@ def random_sequential_replicas(sp, temps, h, dynamics, plus, seed, sweep0,
     """
     nbr = neighbour_table(sp.shape[1], plus)
     on_threads(_rs_replica_range, sp.shape[0],
-                (sp, nbr, temps, h, dynamics, plus, seed, sweep0, record_every, m_out, e_out))
+               (sp, nbr, temps, h, dynamics, plus, seed, sweep0, record_every, m_out, e_out))
 
 
 def random_sequential_replicas_large(sp, temps, h, dynamics, plus, seed, sweep0,
@@ -1072,7 +1072,7 @@ def random_sequential_replicas_large(sp, temps, h, dynamics, plus, seed, sweep0,
     kernel apart, so that small lattices do not compile this path."""
     nbr = np.empty((0, 4), np.int32)
     on_threads(_rs_replica_range_large, sp.shape[0],
-                (sp, nbr, temps, h, dynamics, plus, seed, sweep0, record_every, m_out, e_out))
+               (sp, nbr, temps, h, dynamics, plus, seed, sweep0, record_every, m_out, e_out))
 
 
 @njit(cache=True, nogil=True)
@@ -1182,7 +1182,7 @@ def wolff_replicas(sp, temps, seed, sweep0, record_every, clusters, m_out, e_out
     count.
     """
     on_threads(_wolff_range, sp.shape[0],
-                (sp, temps, seed, sweep0, record_every, clusters, m_out, e_out, flipped_out))
+               (sp, temps, seed, sweep0, record_every, clusters, m_out, e_out, flipped_out))
 
 
 @njit(cache=True, nogil=True)
