@@ -31,6 +31,16 @@ removed:
     a modified ``kernels_packed.py``, to compare with ``as is`` and ``copy``
     (its records should be checked against the kernel's separately).
 
+The *ceiling of this design* is the job's speed if every word ran only the
+levels it needs and they cost what the dense levels cost a level (``no tail``
+minus ``no decisions``, over ``_DENSE``), on top of everything but the
+decisions (``no decisions``): a word waits for its slowest lane, and with 64
+lanes that each need a geometric number of levels (a level decides half of
+the undecided lanes) it needs ~7.3 on average (:data:`LEVELS`). For
+Glauber this is an upper bound of the bit-serial design (no lane is decided
+before level 0); for Metropolis an estimate (lanes with a certain flip need
+no level, so a word may need fewer).
+
 Each is timed with a record after every sweep and with a single record, in
 interleaved repetitions in one process (medians), and reported in ns per
 64-spin word. The copies give wrong physics on purpose: they are only timed.
@@ -62,6 +72,9 @@ from isingneuron.schedules import Quench
 
 PKG = Path(isingneuron.__file__).parent
 L, G, SWEEPS = 32, 16, 600
+#: levels a word needs when each of its 64 lanes needs a geometric number
+#: (P(undecided after l levels) = 2**-l): the expected maximum of 64, ~7.3
+LEVELS = float(sum(1.0 - (1.0 - 2.0 ** -l) ** 64 for l in range(64)))
 
 #: (name, [(text in kernels_packed.py, replacement), ...])
 VARIANTS = [
@@ -149,6 +162,11 @@ def main(argv=None) -> None:
                 print(f"{'':11} random decisions {full - none:.2f} ns a word (of it the tail "
                       f"{full - tail:.2f}), records {ns['as is', 1] - ns['as is', SWEEPS]:.2f}; "
                       f"the goal of 15 flips/ns is {64 / 15:.2f} ns a word")
+                floor = [ns["no decisions", r] + LEVELS * (ns["no tail", r] - ns["no decisions", r])
+                         / mods["as is"]._DENSE for r in (1, SWEEPS)]
+                print(f"{'':11} ceiling of this design ({LEVELS:.2f} levels a word at the dense "
+                      f"levels' cost): {64 / floor[0]:.1f} flips/ns (records every sweep), "
+                      f"{64 / floor[1]:.1f} (one record)")
             if "as is" in mods:
                 for nm in ("copy", "candidate"):
                     if nm in mods:
