@@ -37,9 +37,10 @@ minus ``no decisions``, over ``_DENSE``), on top of everything but the
 decisions (``no decisions``): a word waits for its slowest lane, and with 64
 lanes that each need a geometric number of levels (a level decides half of
 the undecided lanes) it needs ~7.3 on average (:data:`LEVELS`). For
-Glauber this is an upper bound of the bit-serial design (no lane is decided
-before level 0); for Metropolis an estimate (lanes with a certain flip need
-no level, so a word may need fewer).
+Glauber it bounds what any scheduling of the levels (fewer dense levels, a
+cheaper tail) can gain at today's cost of a level and of the rest (no lane
+is decided before level 0); for Metropolis it is an estimate (lanes with a
+certain flip need no level, so a word may need fewer).
 
 Each is timed with a record after every sweep and with a single record, in
 interleaved repetitions in one process (medians), and reported in ns per
