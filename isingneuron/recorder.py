@@ -90,8 +90,9 @@ import json
 import os
 import socket
 import subprocess
+import time
 from datetime import datetime, timezone
-from functools import lru_cache
+from functools import lru_cache, wraps
 from pathlib import Path
 
 import h5py
@@ -121,6 +122,35 @@ class DamagedPointError(RecorderError):
     def __init__(self, message, what):
         super().__init__(message)
         self.what = what
+
+
+class _StaleView(Exception):
+    """A journal file listed by a :class:`_View` was renamed or merged away by the
+    writer before it was read: the view is out of date, not the file damaged."""
+
+
+#: views a reader makes before it gives up on a file that keeps changing
+_VIEW_ATTEMPTS = 8
+
+
+def _fresh_view(fn):
+    """Run a reader of ``_View`` again with a new view when its view went stale.
+
+    A run that finishes a point renames its journal file, and one that ends
+    merges the journal into a new file and removes the journal files; a reader
+    that listed the journal just before reads the new state on its next try.
+    """
+    @wraps(fn)
+    def reader(*args, **kwargs):
+        for attempt in range(_VIEW_ATTEMPTS):
+            try:
+                return fn(*args, **kwargs)
+            except _StaleView as exc:
+                last = exc
+                time.sleep(0.02 * (attempt + 1))
+        raise RecorderError(f"{last}; the file kept changing while it was read "
+                            f"({_VIEW_ATTEMPTS} tries): try again") from None
+    return reader
 
 
 @lru_cache(maxsize=1)
@@ -412,12 +442,14 @@ class _Lock:
         self.fd = None
 
 
-def _journal(jdir) -> dict:
+def _journal(jdir, reader=False) -> dict:
     """``{name: {state: path}}`` of the readable point files of a journal.
 
     state is "finished" (``<key>.h5``: complete, failed or left incomplete by a
     closed recorder) or "writing" (``<key>.writing.h5``: a point being written,
-    or interrupted). Unreadable files (a crash mid-write) are left out.
+    or interrupted). Unreadable files (a crash mid-write) are left out. For a
+    ``reader`` (not the writer), a file gone since the listing raises
+    :class:`_StaleView`.
     """
     out = {}
     try:
@@ -433,6 +465,9 @@ def _journal(jdir) -> dict:
                 name = _text(jf.attrs["name"])
                 jf["point"]
         except (OSError, KeyError, ValueError):
+            if reader and not entry.exists():
+                raise _StaleView(f"{jdir}: {entry.name} moved on while the journal was read") \
+                    from None
             continue
         out.setdefault(name, {})[state] = entry
     return out
@@ -912,12 +947,24 @@ class PointWriter:
 
 
 # ------------------------------------------------------------------ reading
+def _stamp(path):
+    """What tells one version of a file from the next: (device, inode, mtime, size), or None."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size
+
+
 class _View:
     """``with _View(path) as v``: a validated file and its journal, read-only.
 
     A point finished in the journal overrides the file's; a point being
     written (or interrupted) shows as incomplete unless the file or the
-    journal already holds it complete.
+    journal already holds it complete. A view that a writer overtakes (a
+    journal file renamed or merged away, the file replaced by the merged one)
+    raises :class:`_StaleView`; the public readers (:func:`_fresh_view`) then
+    look again.
     """
 
     def __init__(self, path):
@@ -925,6 +972,7 @@ class _View:
         self.jdir = journal_path(self.path)
 
     def __enter__(self):
+        before = _stamp(self.path)
         try:
             self.f = h5py.File(self.path, "r")
         except OSError as exc:
@@ -934,11 +982,13 @@ class _View:
             main = self.f.get("points")
             self.main = set(main) if main is not None else set()
             self.journal = {}                  # name -> path of the journal file to read
-            for name, e in (_journal(self.jdir) if self.jdir.is_dir() else {}).items():
+            for name, e in (_journal(self.jdir, True) if self.jdir.is_dir() else {}).items():
                 if "writing" in e and not self._complete(name, e.get("finished")):
                     self.journal[name] = e["writing"]
                 elif "finished" in e:
                     self.journal[name] = e["finished"]
+            if _stamp(self.path) != before:     # a writer swapped in a merged file meanwhile
+                raise _StaleView(f"{self.path}: replaced while it was read")
         except BaseException:
             self.f.close()
             raise
@@ -946,7 +996,13 @@ class _View:
 
     def _complete(self, name, finished):
         if finished is not None:
-            with h5py.File(finished, "r", locking=False) as jf:
+            try:
+                jf = h5py.File(finished, "r", locking=False)
+            except OSError:
+                if not finished.exists():
+                    raise _StaleView(f"{self.jdir}: {finished.name} moved on") from None
+                raise
+            with jf:
                 return bool(jf["point"].attrs.get("complete", False))
         return name in self.main and bool(self.f["points"][name].attrs.get("complete", False))
 
@@ -986,6 +1042,9 @@ class _View:
             try:
                 jf = h5py.File(p, "r", locking=False)
             except OSError as exc:
+                if not p.exists():          # renamed (finished) or merged since the listing
+                    raise _StaleView(f"{self.path}: point {name!r} moved on (journal {p})") \
+                        from None
                 raise RecorderError(f"{self.path}: point {name!r} (journal {p}) cannot be "
                                     f"read: {exc}") from None
             return jf["point"], jf.close
@@ -1028,6 +1087,7 @@ def _read_datasets(path, name, g, keys=_DATASETS) -> dict:
     return out
 
 
+@_fresh_view
 def read_point(path, name, *, allow_incomplete=False) -> Traces:
     """Read point ``name`` back as :class:`Traces`, bit for bit, attrs included.
 
@@ -1077,6 +1137,7 @@ def read_point(path, name, *, allow_incomplete=False) -> Traces:
             close()
 
 
+@_fresh_view
 def point_info(path, name) -> dict:
     """Attrs of point ``name`` (``params`` decoded), plus ``n_records`` and ``n_replicas``."""
     with _View(path) as v:
@@ -1094,12 +1155,14 @@ def point_info(path, name) -> dict:
             close()
 
 
+@_fresh_view
 def list_points(path) -> list[str]:
     """Names of every point in the file (sorted), journal included."""
     with _View(path) as v:
         return v.names()
 
 
+@_fresh_view
 def file_status(path) -> dict:
     """Summary of a file: provenance attrs, stored config and point counts.
 
@@ -1137,12 +1200,14 @@ def file_status(path) -> dict:
         return out
 
 
+@_fresh_view
 def read_config_text(path) -> str | None:
     """The ``config`` text stored in the file, or None."""
     with _View(path) as v:
         return _text(v.f.attrs.get("config"))
 
 
+@_fresh_view
 def verify_file(path) -> dict:
     """Read every dataset and attribute of every point; report the damaged ones.
 
@@ -1161,6 +1226,9 @@ def verify_file(path) -> dict:
     result = {}
     with _View(path) as v:
         for name in v.names():
+            if v.writing(name):     # being written now (or interrupted: a rerun redoes it)
+                result[name] = "incomplete"
+                continue
             try:
                 g, close = v.open(name)
             except RecorderError as exc:
@@ -1184,6 +1252,7 @@ def verify_file(path) -> dict:
     return {"path": str(v.path), "points": result, "damaged": damaged, "ok": not damaged}
 
 
+@_fresh_view
 def salvage_file(path, new_path) -> dict:
     """Copy every intact point of ``path`` (and its journal) to the new file ``new_path``.
 

@@ -403,3 +403,87 @@ def test_a_second_writer_is_refused_with_the_holder_named(tmp_path):
     with Recorder(path, "a") as rec:                 # the lock died with the process
         rec.write_point("p", make_traces())
     assert file_status(path)["writer"] is None and list_points(path) == ["p"]
+
+
+# ------------------------------------------------ readers of a file a run is writing
+def _live_recorder(path):
+    """A run in progress: two points finished in the journal, a third being written."""
+    rec = Recorder(path, config_text="x: 1\n")
+    rec.write_point("a", make_traces())
+    rec.write_point("b", make_traces(seed=1))
+    rec.open_point("c", 3).append(make_traces(seed=2))
+    return rec
+
+
+@pytest.mark.parametrize("moment", ["before its reads", "before its listing"])
+def test_readers_look_again_when_the_writer_overtakes_them(tmp_path, monkeypatch, moment):
+    """`status` and `verify` polled during a run reported finished points as damaged
+    (a new user's report): the reader listed the journal, then the writer merged
+    it into a new file and removed its files (as a run does when it ends), and
+    the reader's reads of the listed files failed. Here the writer closes at
+    that instant, by fault injection: between the reader's listing and its first
+    read of a point, or between its opening of the file and its listing (the
+    file is then replaced under it). Every reader must report the merged state,
+    with nothing damaged; without the fix the first case read 'damaged' for a
+    and b, the second 0 points."""
+    from isingneuron import recorder as recmod
+    path = tmp_path / "live.h5"
+    rec = _live_recorder(path)
+    acted = []
+    if moment == "before its reads":
+        real = recmod._View.open
+
+        def overtaken(self, name):
+            if not acted:
+                acted.append(name)
+                rec.close()
+            return real(self, name)
+        monkeypatch.setattr(recmod._View, "open", overtaken)
+    else:
+        real = recmod._journal
+
+        def overtaken(jdir, reader=False):
+            if reader and not acted:
+                acted.append(jdir)
+                rec.close()
+            return real(jdir, reader)
+        monkeypatch.setattr(recmod, "_journal", overtaken)
+    st = file_status(path)
+    assert acted and rec.closed
+    assert st["points"] == {"a": "done", "b": "done", "c": "incomplete"} and st["damaged"] == 0
+    assert not recmod.journal_path(path).exists()
+    v = recmod.verify_file(path)
+    assert v["ok"] and v["points"] == st["points"]
+    assert_same(read_point(path, "b"), make_traces(seed=1))
+
+
+def test_verify_of_a_live_run_does_not_read_the_point_being_written(tmp_path, monkeypatch):
+    """The point being written is reported incomplete, not read: its journal file
+    changes under the reader (and is renamed when the point ends)."""
+    from isingneuron import recorder as recmod
+    path = tmp_path / "live.h5"
+    rec = _live_recorder(path)
+    try:
+        real = recmod._View.open
+        opened = []
+        monkeypatch.setattr(recmod._View, "open",
+                            lambda self, name: opened.append(name) or real(self, name))
+        v = recmod.verify_file(path)
+        assert v["ok"] and v["points"] == {"a": "done", "b": "done", "c": "incomplete"}
+        assert set(opened) == {"a", "b"}
+    finally:
+        rec.close()
+
+
+def test_a_reader_gives_up_on_a_file_that_keeps_changing(tmp_path, monkeypatch):
+    from isingneuron import recorder as recmod
+    path = tmp_path / "live.h5"
+    _live_recorder(path).close()
+
+    def always_stale(self, name):
+        raise recmod._StaleView(f"{path}: point {name!r} moved on")
+    monkeypatch.setattr(recmod._View, "open", always_stale)
+    monkeypatch.setattr(recmod.time, "sleep", lambda s: None)
+    with pytest.raises(RecorderError, match=r"moved on; the file kept changing while it was "
+                                            r"read \(8 tries\): try again"):
+        file_status(path)
