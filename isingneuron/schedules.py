@@ -38,6 +38,7 @@ import inspect
 import json
 import math
 import numbers
+import sys
 from typing import Any, ClassVar
 
 import numpy as np
@@ -139,6 +140,13 @@ class Schedule:
             _KINDS[cls.kind] = cls
 
     # -- helpers for subclasses
+    def _check_finite_in_J(self):
+        """Refuse a highest temperature that overflows in J (``units="Tc"``: above ~7.9e307)."""
+        if not math.isfinite(self._max * self._scale):
+            raise ScheduleError(f"{type(self).__name__}: highest temperature {self._max:g}{self._T} "
+                                f"= {self._max * self._scale} J: must be finite in J (at most "
+                                f"{sys.float_info.max / self._scale:.4g}{self._T})")
+
     def _set_units(self, units):
         if units not in _UNITS:
             raise ScheduleError(f"{type(self).__name__}: units = {_rep(units)}: must be 'J' or 'Tc'")
@@ -277,6 +285,7 @@ class Constant(Schedule):
         self._set_units(units)
         self.T = _real("Constant", "T", T, self._T, minimum=0, strict=True)
         self._min = self._max = self.T
+        self._check_finite_in_J()
 
     def _params(self):
         return {"T": self.T}
@@ -317,6 +326,7 @@ class Quench(Schedule):
             raise ScheduleError(f"Quench: bath - depth = {self.bath - self.depth:g}{self._T}: "
                                 "the temperature must stay > 0")
         self._min, self._max = self.bath - self.depth, self.bath
+        self._check_finite_in_J()
 
     @property
     def duration(self) -> float:
@@ -404,6 +414,7 @@ class QuenchTrain(Schedule):
                                 f"{self._T}: the temperature must stay > 0")
         self.ends = self.times + self.depths / self.rate
         self._min, self._max = self.bath - float(self.depths.max()), self.bath
+        self._check_finite_in_J()
 
     def _params(self):
         if self.period is None:
@@ -459,6 +470,7 @@ class Ramp(Schedule):
         self.duration = _real("Ramp", "duration", duration, " sweeps", minimum=0)
         self.at = _real("Ramp", "at", at, " sweeps", minimum=0)
         self._min, self._max = min(self.start, self.stop), max(self.start, self.stop)
+        self._check_finite_in_J()
 
     def _params(self):
         return {"start": self.start, "stop": self.stop, "duration": self.duration, "at": self.at}
@@ -496,6 +508,7 @@ class Table(Schedule):
                                 f"{len(self.times)} times: give one temperature per time")
         _increasing("Table", "times", self.times)
         self._min, self._max = float(self.values.min()), float(self.values.max())
+        self._check_finite_in_J()
 
     def _params(self):
         return {"times": self.times, "temperatures": self.values}

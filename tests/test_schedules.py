@@ -232,6 +232,12 @@ REFUSALS = [
     (lambda: Quench(3.0, 1.0, 0, 1.0, units="K"), r"units = 'K'"),
     (lambda: Quench(True, 1.0, 0, 1.0), r"bath = True: must be a real number"),
     (lambda: Constant(0.0), r"Constant: T = 0 J: must be > 0"),
+    (lambda: Constant(1e308, units="Tc"), r"Constant: highest temperature 1e\+308 Tc = inf J: "
+                                          r"must be finite in J \(at most 7\.922e\+307 Tc\)"),
+    (lambda: Quench(1e308, 1.0, 0, 1.0, units="Tc"), r"Quench: highest temperature 1e\+308 Tc"),
+    (lambda: QuenchTrain(1e308, [1.0], [5], rate=1.0, units="Tc"), r"QuenchTrain: highest"),
+    (lambda: Ramp(1.0, 1e308, 5, units="Tc"), r"Ramp: highest temperature 1e\+308 Tc"),
+    (lambda: Table([0, 1], [1.0, 1e308], units="Tc"), r"Table: highest temperature 1e\+308"),
     (lambda: Constant("3"), r"T = '3'"),
     (lambda: Ramp(3.0, 0.0, 5), r"Ramp: stop = 0 J"),
     (lambda: Ramp(3.0, 1.0, -5), r"duration = -5 sweeps"),
