@@ -107,6 +107,7 @@ import numpy as np
 import yaml
 from pydantic import (BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
                       field_validator, model_validator)
+from pydantic_core import PydanticUndefined
 
 from . import resources
 from .engine import CheckerboardMetropolisWarning, _state_replicas, resolve_update
@@ -158,55 +159,69 @@ class LatticeSpec(_Spec):
 
 
 # Protocol parameters are typed Any: the schedule constructor validates them
-# (and names the parameter), pydantic checks the keys.
-_UNITS = Field("J", description="J, or Tc: every temperature and rate of the protocol in "
-                                 "units of Onsager's Tc = 2.269 J")
+# (and names the parameter), pydantic checks the keys. ``_param`` gives the
+# reference (docs/config.md) their type and limits as the schedule checks them.
+def _param(doc_type, allowed="", default=PydanticUndefined, **kw):
+    return Field(default, json_schema_extra={"doc_type": doc_type, "doc_allowed": allowed}, **kw)
+
+
+_NUM = "number"
+_TEMP = "> 0"                                     # a temperature
+_UNITS = _param("J \\| Tc", default="J",
+                description="J, or Tc: every temperature and rate of the protocol in units of "
+                            "Onsager's Tc = 2.269 J")
 
 
 class ConstantSpec(_Spec):
     """A constant bath temperature."""
     kind: Literal["constant"]
-    T: Any = Field(description="bath temperature")
+    T: Any = _param(_NUM, _TEMP, description="bath temperature")
     units: Any = _UNITS
 
 
 class QuenchSpec(_Spec):
     """One synaptic input: T drops by depth at sweep at, then rises at rate back to bath."""
     kind: Literal["quench"]
-    bath: Any = Field(description="resting bath temperature")
-    depth: Any = Field(description="quench depth Q, 0 <= Q < bath")
-    at: Any = Field(description="sweep of the quench")
-    rate: Any = Field(description="reheating rate, temperature per sweep (> 0)")
+    bath: Any = _param(_NUM, _TEMP, description="resting bath temperature")
+    depth: Any = _param(_NUM, ">= 0, < bath", description="quench depth Q")
+    at: Any = _param(_NUM, ">= 0", description="sweep of the quench")
+    rate: Any = _param(_NUM, "> 0", description="reheating rate, temperature per sweep")
     units: Any = _UNITS
 
 
 class QuenchTrainSpec(_Spec):
     """A train of quenches (inputs) on one membrane."""
     kind: Literal["quench_train"]
-    bath: Any = Field(description="resting bath temperature")
-    depths: Any = Field(description="one depth, or a list: one per quench")
-    rate: Any = Field(description="reheating rate, temperature per sweep")
-    times: Any = Field(None, description="sweeps of the quenches (or give period)")
-    period: Any = Field(None, description="sweeps between quenches (with at, instead of times)")
-    at: Any = Field(None, description="sweep of the first quench (with period)")
+    bath: Any = _param(_NUM, _TEMP, description="resting bath temperature")
+    depths: Any = _param("number or list of numbers", ">= 0, < bath",
+                         description="one depth, or a list: one per quench")
+    rate: Any = _param(_NUM, "> 0", description="reheating rate, temperature per sweep")
+    times: Any = _param("list of numbers", ">= 0, increasing", None,
+                        description="sweeps of the quenches (or give period)")
+    period: Any = _param(_NUM, "> 0", None,
+                         description="sweeps between quenches (with at, instead of times)")
+    at: Any = _param(_NUM, ">= 0", None, description="sweep of the first quench (with period)")
     units: Any = _UNITS
 
 
 class RampSpec(_Spec):
     """A linear ramp of the bath temperature."""
     kind: Literal["ramp"]
-    start: Any = Field(description="temperature before and at the start of the ramp")
-    stop: Any = Field(description="temperature at the end of the ramp and after")
-    duration: Any = Field(description="sweeps the ramp lasts")
-    at: Any = Field(0.0, description="sweep the ramp starts")
+    start: Any = _param(_NUM, _TEMP, description="temperature before and at the start of the "
+                                                 "ramp")
+    stop: Any = _param(_NUM, _TEMP, description="temperature at the end of the ramp and after")
+    duration: Any = _param(_NUM, ">= 0", description="sweeps the ramp lasts")
+    at: Any = _param(_NUM, ">= 0", 0.0, description="sweep the ramp starts")
     units: Any = _UNITS
 
 
 class TableSpec(_Spec):
-    """A tabulated temperature, piecewise constant between the given sweeps."""
+    """A tabulated temperature: linear between the given sweeps, constant beyond the ends."""
     kind: Literal["table"]
-    times: Any = Field(description="increasing sweeps, the first 0")
-    temperatures: Any = Field(description="the temperature from each time on")
+    times: Any = _param("list of numbers", ">= 0, strictly increasing",
+                        description="sweeps of the tabulated temperatures")
+    temperatures: Any = _param("list of numbers", _TEMP,
+                               description="the temperature at each time, one per time")
     units: Any = _UNITS
 
 
@@ -216,13 +231,15 @@ MemberSpec = Annotated[Union[ConstantSpec, QuenchSpec, QuenchTrainSpec, RampSpec
 
 class GaussianSpec(_Spec):
     """One quench per replica, depths drawn from a Gaussian (clipped to [0, bath))."""
-    bath: Any = Field(description="resting bath temperature")
-    mean_depth: Any = Field(description="mean quench depth")
-    sd_depth: Any = Field(description="standard deviation of the depths")
-    at: Any = Field(description="sweep of the quenches")
-    rate: Any = Field(description="reheating rate, temperature per sweep")
-    n: Any = Field(None, description="number of neurones (default: replicas)")
-    seed: Any = Field(None, description="seed of the depths (default: the config's seed)")
+    bath: Any = _param(_NUM, _TEMP, description="resting bath temperature")
+    mean_depth: Any = _param(_NUM, "finite", description="mean quench depth")
+    sd_depth: Any = _param(_NUM, ">= 0", description="standard deviation of the depths")
+    at: Any = _param(_NUM, ">= 0", description="sweep of the quenches")
+    rate: Any = _param(_NUM, "> 0", description="reheating rate, temperature per sweep")
+    n: Any = _param("integer", ">= 1", None, description="number of neurones (default: "
+                                                          "replicas)")
+    seed: Any = _param("integer", ">= 0", None,
+                       description="seed of the depths (default: the config's seed)")
     units: Any = _UNITS
 
 

@@ -84,7 +84,9 @@ def _rows(model, prefix=""):
     for name, info in model.model_fields.items():
         if name == "kind" and prefix.startswith("protocol"):
             continue
-        yield (f"`{prefix}{name}`", _type(info.annotation), _limits(info), _default(info),
+        doc = info.json_schema_extra or {}       # protocol parameters: as the schedule checks
+        yield (f"`{prefix}{name}`", doc.get("doc_type") or _type(info.annotation),
+               doc.get("doc_allowed") or _limits(info), _default(info),
                (info.description or "").replace("|", "\\|"))
 
 
