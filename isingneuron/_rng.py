@@ -20,6 +20,10 @@ initial state, so these streams never coincide by construction of the key.
 import numpy as np
 from numba import njit
 
+from ._numba_cache import ensure_cache
+
+ensure_cache()         # before the first cached function: Numba refuses one without a cache folder
+
 GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)

@@ -353,14 +353,20 @@ def _cmd_bench(args):
 
 
 def _cmd_info(args):
+    import os
+
+    import h5py
     import numba
     import numpy
-    import h5py
 
-    from . import kernels
+    from . import kernels  # noqa: F401  (its _rng gives Numba a cache folder if it has none)
+    from ._numba_cache import cache_dir
     from .sweep import cpu_count
 
-    cache = numba.config.CACHE_DIR or str(Path(kernels.__file__).parent / "__pycache__")
+    cache = cache_dir() or "none (kernels are compiled in every process)"
+    cache_why = (" (NUMBA_CACHE_DIR)" if os.environ.get("NUMBA_CACHE_DIR") else
+                 " (a temporary folder: none beside the package or in the user's cache is "
+                 "writable)" if numba.config.CACHE_DIR else "")
     try:
         import distributed
         dask = f"distributed {distributed.__version__}"
@@ -373,7 +379,7 @@ def _cmd_info(args):
             ("numba threads", f"{numba.get_num_threads()} of {numba.config.NUMBA_NUM_THREADS} "
                               "(NUMBA_NUM_THREADS)"),
             ("threading layer", numba.config.THREADING_LAYER),
-            ("numba cache dir", cache + (" (NUMBA_CACHE_DIR)" if numba.config.CACHE_DIR else "")),
+            ("numba cache dir", cache + cache_why),
             ("dask", dask)]
     for k, v in rows:
         print(f"{k + ':':<17}{v}")

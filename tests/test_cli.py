@@ -430,6 +430,36 @@ def test_info_and_a_tiny_benchmark(capsys):
     assert lines[0].startswith("isingneuron engine benchmark")
 
 
+def test_kernels_get_a_cache_folder_where_numba_finds_none(tmp_path):
+    """A read-only install run by a user without a writable home: Numba finds no
+    folder for its cache and refused to define a cached kernel, so every command,
+    `info` too, failed with a traceback (a new user's report, as user nobody).
+    The locators Numba may use are narrowed here to the two that find nothing
+    (no NUMBA_CACHE_DIR, no IPython): the kernels must then cache in a folder of
+    the temporary directory, the same for every process of the user, and `info`
+    must say where."""
+    import numpy
+
+    from isingneuron import _rng
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
+    env.update(NUMBA_CACHE_LOCATOR_CLASSES="UserProvidedCacheLocator,IPythonCacheLocator",
+               TMPDIR=str(tmp_path))
+    code = ("import numpy as np\n"
+            "from isingneuron import _rng\n"
+            "print(int(_rng.mix64(np.uint64(1))))\n")
+    runs = [subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                           text=True, timeout=300) for _ in range(2)]
+    for r in runs:
+        assert r.returncode == 0, r.stderr
+        assert int(r.stdout) == int(_rng.mix64(numpy.uint64(1)))
+    folders = list(tmp_path.glob("isingneuron-numba-*"))
+    assert len(folders) == 1 and list(folders[0].rglob("_rng.mix64-*.nbi"))
+    info = subprocess.run([str(ENTRY), "info"], env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert info.returncode == 0, info.stderr
+    assert f"numba cache dir: {folders[0]}" in info.stdout and "a temporary folder" in info.stdout
+
+
 def test_goals_table_measures_every_goal():
     """The side-by-side goals table (``isingneuron bench``) at tiny sizes: every goal
     has a finite figure; the size goals that do not depend on the machine hold."""

@@ -23,9 +23,12 @@ import numba
 import numpy as np
 
 from .. import meanfield
+from .._numba_cache import ensure_cache
 from ..schedules import ONSAGER_TC
 
 __all__ = ["glauber_sweeps"]
+
+ensure_cache()
 
 
 @numba.njit(cache=True, inline="always")
