@@ -170,6 +170,22 @@ def _text(v):
     return v.decode() if isinstance(v, bytes) else v
 
 
+def write_problem(path) -> str | None:
+    """Why this process cannot write the file ``path`` (an existing folder), or None.
+
+    A writer makes the file's journal beside it and swaps a new file in, so it
+    needs to write to the folder; a read-only file is not replaced (its mode
+    would be lost).
+    """
+    p = Path(path)
+    if not os.access(p.parent, os.W_OK | os.X_OK):
+        return (f"folder {p.parent} is not writable (a run writes the file and its journal "
+                f"{p.name}.journal there)")
+    if p.exists() and not os.access(p, os.W_OK):
+        return "the file is read-only (make it writable, e.g. chmod u+w, to add to it)"
+    return None
+
+
 def _check_path(path, mode) -> Path:
     """Check ``path`` for ``mode`` ('a', 'w', 'x' or 'r') without writing anything."""
     p = Path(path)
@@ -177,6 +193,9 @@ def _check_path(path, mode) -> Path:
         raise RecorderError(f"{p}: folder {p.parent} does not exist")
     if p.is_dir():
         raise RecorderError(f"{p}: is a folder, not a file")
+    problem = write_problem(p) if mode != "r" else None
+    if problem:
+        raise RecorderError(f"{p}: {problem}")
     if not p.exists():
         if mode == "r":
             raise RecorderError(f"{p}: no such file")

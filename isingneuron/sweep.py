@@ -52,7 +52,7 @@ from .engine import CheckerboardMetropolisWarning
 from .config import (Config, ConfigError, Point, config_diff, parse_config, stored_text,
                      validate_config)
 from .recorder import (ProgressWriter, Recorder, file_status, point_info, read_config_text,
-                       read_point, verify_file)
+                       read_point, verify_file, write_problem)
 from .simulation import Simulation
 from .spikes import dwell_time, integrated_magnetisation, spike_count
 from .traces import Traces
@@ -174,6 +174,9 @@ def make_plan(config: Config, force_new: bool = False) -> Plan:
                          "name another output (--output)")
     if path.is_dir():
         raise SweepError(f"output {path}: is a folder; name a file (--output)")
+    problem = write_problem(path)
+    if problem:
+        raise SweepError(f"output {path}: {problem}; or name another output (--output)")
     text = stored_text(config)
     points = config.points()
     done = set()

@@ -17,7 +17,7 @@ import yaml
 from isingneuron import bench
 from isingneuron.cli import main
 from isingneuron.config import parse_config, stored_text
-from isingneuron.recorder import Recorder, file_status, read_point
+from isingneuron.recorder import Recorder, RecorderError, file_status, read_point
 
 ENTRY = Path(sys.executable).with_name("isingneuron")
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
@@ -428,6 +428,55 @@ def test_info_and_a_tiny_benchmark(capsys):
                               out=lines.append)
     assert res["rows"] and all(r["flips_per_ns"] > 0 and r["L"] == 8 for r in res["rows"])
     assert lines[0].startswith("isingneuron engine benchmark")
+
+
+def _deny_writes(monkeypatch, *paths):
+    """os.access says no write for ``paths`` (tests run as root, who may write anywhere)."""
+    denied = {os.path.realpath(p) for p in paths}
+    real = os.access
+
+    def access(path, mode, *a, **k):
+        if mode & os.W_OK and os.path.realpath(path) in denied:
+            return False
+        return real(path, mode, *a, **k)
+    monkeypatch.setattr(os, "access", access)
+
+
+def test_an_output_folder_that_cannot_be_written_is_refused_before_any_work(tmp_path, capsys,
+                                                                           monkeypatch):
+    """A read-only folder was found only after the kernels had compiled and the run
+    had begun, and the message named the journal (a new user's report)."""
+    out = tmp_path / "ro"
+    out.mkdir()
+    cfg = config(tmp_path, output="ro/x.h5")
+    _deny_writes(monkeypatch, out)
+    before = snapshot(tmp_path)
+    capsys.readouterr()
+    assert main(["run", str(cfg), "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f"folder {out} is not writable" in err[0], err
+    assert "running" not in capsys.readouterr().out and snapshot(tmp_path) == before
+
+
+@pytest.mark.parametrize("extra", [[], ["--force-new"]])
+def test_a_read_only_output_file_is_not_replaced(tmp_path, capsys, monkeypatch, extra):
+    """Resuming (or --force-new on) a file the user made read-only replaced it with a
+    new, writable file (a new user's report): it is refused and left as it was."""
+    cfg = config(tmp_path)
+    assert main(["run", str(cfg), "--no-progress"]) == 0
+    if extra:
+        cfg = config(tmp_path, proto(depth=1.5))            # another config: --force-new
+    out = tmp_path / "out.h5"
+    out.chmod(0o444)
+    _deny_writes(monkeypatch, out)
+    before = snapshot(tmp_path)
+    capsys.readouterr()
+    assert main(["run", str(cfg), "--no-progress", *extra]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "the file is read-only" in err[0] and str(out) in err[0], err
+    assert snapshot(tmp_path) == before and out.stat().st_mode & 0o777 == 0o444
+    with pytest.raises(RecorderError, match="the file is read-only"):
+        Recorder(out, "a")
 
 
 def test_kernels_get_a_cache_folder_where_numba_finds_none(tmp_path):
