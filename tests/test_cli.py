@@ -525,7 +525,12 @@ def test_goals_table_measures_every_goal():
                  "import isingneuron", "Wolff"):
         assert any(part in g for g in rows), part
     assert rows["records in memory (paper's quench job)"]["met"] is True
-    assert lines[0].startswith("performance goals") and len(lines) == len(rows) + 3
+    # speeds and record costs are the goals at its sizes: no verdict at tiny ones
+    sized = [r for r in rows.values() if r["unit"] in ("flips/ns", "% of a sweep",
+                                                       "spins flipped/ns")]
+    assert len(sized) >= 10 and all(r["met"] is None for r in sized)
+    assert lines[0].startswith("performance goals") and "not judged" in lines[1]
+    assert len(lines) == len(rows) + 4
     json.dumps(res)                                   # --json writes it
 
 
