@@ -671,6 +671,13 @@ def _suggest(word, choices):
     return f"; did you mean {near[0]!r}?" if near else ""
 
 
+def _literals(tp) -> list:
+    """The choices of a Literal annotation, also inside Optional or Annotated."""
+    if typing.get_origin(tp) is Literal:
+        return list(typing.get_args(tp))
+    return [c for a in typing.get_args(tp) for c in _literals(a)]
+
+
 def _keys(model):
     return ", ".join(model.model_fields) if model else ""
 
@@ -705,9 +712,11 @@ def _describe(err) -> str:
         tags = ", ".join(_tag(m) for m in _models_in(tp) if _tag(m))
         return f"{where}: missing key 'kind' (allowed kinds: {tags})"
     if kind == "literal_error":
-        choices = list(typing.get_args(tp)) if typing.get_origin(tp) is Literal else []
+        choices = _literals(tp)
         return (f"{where} = {_r(value)}: allowed are {ctx.get('expected', '')}"
                 f"{_suggest(value, choices) if isinstance(value, str) else ''}")
+    if kind == "string_too_short":
+        return f"{where} = {_r(value)}: must not be empty"
     if kind == "value_error":
         return str(ctx.get("error", err["msg"]))
     if kind in _TYPE_WORDS:

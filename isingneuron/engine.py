@@ -599,7 +599,7 @@ class Lattice:
                              f"(n_sweeps,) = ({n_sweeps},) or (replicas, n_sweeps) = "
                              f"({self.replicas}, {n_sweeps})")
         if not np.all(np.isfinite(temps)) or np.any(temps <= 0):
-            bad = temps[~(np.isfinite(temps) & (temps > 0))].flat[0]
+            bad = float(temps[~(np.isfinite(temps) & (temps > 0))].flat[0])
             raise ValueError(f"temperature {bad!r}: every temperature must be finite and > 0 (J)")
         return np.ascontiguousarray(temps)
 

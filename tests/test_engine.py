@@ -268,6 +268,7 @@ def test_random_initial_state_is_balanced_and_seeded():
     (dict(boundary="open"), "boundary = 'open'"),
     (dict(dynamics="wolff", boundary="plus"), "wolff"),
     (dict(temperatures=-1.0), "temperature"),
+    (dict(temperatures=np.array([2.0, np.nan] * 5)), "temperature nan: every temperature"),
     (dict(temperatures=np.ones(3)), "3 values"),
     (dict(seed=-1), "seed"),
     (dict(record_every=3, n_sweeps=10), "multiple"),
