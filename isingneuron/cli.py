@@ -179,6 +179,7 @@ def _cmd_run(args, need_sweep=False):
            for p in plan.points):
         from .engine import CHECKERBOARD_METROPOLIS_MESSAGE
         print(f"{PROG}: warning: {CHECKERBOARD_METROPOLIS_MESSAGE}", file=sys.stderr)
+    _warn_unreached(plan.points)
     from .engine import kernel_names
     from .kernels import uncached
     if plan.pending and uncached({k for t in plan.pending for k in kernel_names(
@@ -211,6 +212,22 @@ def _cmd_run(args, need_sweep=False):
               "not complete; rerun the same command to retry them", file=sys.stderr)
         return 1
     return 0
+
+
+def _warn_unreached(points):
+    """One warning line per distinct protocol that the run ends before."""
+    from .config import unreached_protocol
+    notes = {}
+    for p in points:
+        note = unreached_protocol(p.config)
+        if note:
+            notes.setdefault(note, []).append(p.label)
+    for note, labels in notes.items():
+        which = ""
+        if len(points) > 1:
+            more = " ..." if len(labels) > 3 else ""
+            which = f" (point{'s' * (len(labels) > 1)} {', '.join(labels[:3])}{more})"
+        print(f"{PROG}: warning: {note}{which}", file=sys.stderr)
 
 
 def _cmd_sweep(args):
@@ -271,6 +288,7 @@ def _cmd_config(args):
           f"output {config.output}")
     for p in points:
         print(f"  {p.id}  {p.label}")
+    _warn_unreached(points)
     return 0
 
 

@@ -404,6 +404,23 @@ class Config(_Spec):
         return self._points
 
 
+def unreached_protocol(config) -> str | None:
+    """Why the run ends before its protocol gets to its lowest temperature, or None.
+
+    A quench (or the low part of any protocol) timed after the last sweep
+    never happens: the config is valid, but the run is likely not the one
+    meant (``at: 500`` with ``sweeps: 20``). The command line prints this as a
+    warning.
+    """
+    s = config.schedule
+    run_min = float(np.min(s.temperatures(config.sweeps)))
+    if run_min <= s.min * (1.0 + 1e-12):
+        return None
+    return (f"the protocol reaches its lowest temperature, {s.min:.4g} J, only after the run's "
+            f"{config.sweeps} sweeps (the run's lowest is {run_min:.4g} J): raise sweeps or "
+            f"move the protocol's times")
+
+
 @dataclass(frozen=True)
 class Point:
     """One point of a sweep: its parameter values and its complete config.

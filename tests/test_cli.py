@@ -651,3 +651,24 @@ def test_plot_of_a_depth_sweep_draws_its_transfer_curve(tmp_path, capsys):
     assert str(tmp_path / "out_transfer.png") in printed and len(printed) == 3 + 2
     assert (tmp_path / "out_transfer.png").read_bytes()[:4] == b"\x89PNG"
     assert (tmp_path / "out_transfer.pdf").read_bytes()[:4] == b"%PDF"
+
+
+def test_a_protocol_the_run_ends_before_is_flagged(tmp_path, capsys):
+    """A quench timed after the last sweep never happens: the config is valid, but
+    `config --check` and `run` say so once (a new user's report: at = 500 with
+    sweeps = 20 ran without a word). A quench inside the run says nothing."""
+    from isingneuron.config import unreached_protocol
+    late = config(tmp_path, proto(at=40))                     # sweeps 0..39
+    assert main(["config", "--check", str(late)]) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("isingneuron: warning: the protocol reaches its "
+                                               "lowest temperature, 1 J, only after the run's "
+                                               "40 sweeps (the run's lowest is 3 J)"), err
+    assert unreached_protocol(parse_config(yaml.safe_dump(
+        {**BASE, "protocol": {**BASE["protocol"], "at": 39}, "output": "x.h5"}))) is None
+    swept = config(tmp_path, lambda d: d.update(sweep={"grid": {"protocol.at": [5, 40, 50]}}))
+    assert main(["run", str(swept), "--no-progress"]) == 0
+    err = [line for line in capsys.readouterr().err.splitlines() if "warning" in line]
+    assert len(err) == 1 and "(points protocol.at=40, protocol.at=50)" in err[0], err
+    assert main(["config", "--check", str(config(tmp_path))]) == 0
+    assert "warning" not in capsys.readouterr().err
