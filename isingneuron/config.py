@@ -405,20 +405,21 @@ class Config(_Spec):
 
 
 def unreached_protocol(config) -> str | None:
-    """Why the run ends before its protocol gets to its lowest temperature, or None.
+    """Why the run ends before its protocol does anything, or None.
 
-    A quench (or the low part of any protocol) timed after the last sweep
-    never happens: the config is valid, but the run is likely not the one
-    meant (``at: 500`` with ``sweeps: 20``). The command line prints this as a
-    warning.
+    A quench (or any change of the bath temperature) timed at or after the
+    end of the run never happens: the config is valid, but the run is likely
+    not the one meant (``at: 500`` with ``sweeps: 20``). Read off the
+    protocol's parameters (:meth:`~isingneuron.schedules.Schedule.first_change`),
+    not from its temperatures: a population's would be replicas x sweeps. The
+    command line prints this as a warning.
     """
-    s = config.schedule
-    run_min = float(np.min(s.temperatures(config.sweeps)))
-    if run_min <= s.min * (1.0 + 1e-12):
+    first = config.schedule.first_change()
+    if not math.isfinite(first) or first < config.sweeps:
         return None
-    return (f"the protocol reaches its lowest temperature, {s.min:.4g} J, only after the run's "
-            f"{config.sweeps} sweeps (the run's lowest is {run_min:.4g} J): raise sweeps or "
-            f"move the protocol's times")
+    return (f"the protocol first changes the temperature at sweep {first:g}, after the run's "
+            f"{config.sweeps} sweeps: it never happens in this run; raise sweeps or move the "
+            f"protocol's times")
 
 
 @dataclass(frozen=True)

@@ -182,7 +182,7 @@ def write_problem(path) -> str | None:
         return (f"folder {p.parent} is not writable (a run writes the file and its journal "
                 f"{p.name}.journal there)")
     if p.exists() and not os.access(p, os.W_OK):
-        return "the file is read-only (make it writable, e.g. chmod u+w, to add to it)"
+        return "the file is read-only (make it writable, e.g. chmod u+w, or name another file)"
     return None
 
 
@@ -193,16 +193,17 @@ def _check_path(path, mode) -> Path:
         raise RecorderError(f"{p}: folder {p.parent} does not exist")
     if p.is_dir():
         raise RecorderError(f"{p}: is a folder, not a file")
+    if not p.exists():
+        if mode == "r":
+            raise RecorderError(f"{p}: no such file")
+    elif mode == "x":
+        raise RecorderError(f"{p}: file exists and mode 'x' never replaces a file "
+                            "(use mode 'a' to add points or 'w' to start again)")
     problem = write_problem(p) if mode != "r" else None
     if problem:
         raise RecorderError(f"{p}: {problem}")
     if not p.exists():
-        if mode == "r":
-            raise RecorderError(f"{p}: no such file")
         return p
-    if mode == "x":
-        raise RecorderError(f"{p}: file exists and mode 'x' never replaces a file "
-                            "(use mode 'a' to add points or 'w' to start again)")
     try:
         is_h5 = h5py.is_hdf5(p)
     except OSError as exc:
@@ -1230,6 +1231,10 @@ def read_config_text(path) -> str | None:
 def verify_file(path) -> dict:
     """Read every dataset and attribute of every point; report the damaged ones.
 
+    While a run writes the file, the point it is writing is reported
+    "incomplete" without being read (its journal file changes under the
+    reader); a point left half-written by a killed run is read like the others.
+
     Returns
     -------
     dict
@@ -1244,8 +1249,9 @@ def verify_file(path) -> dict:
     """
     result = {}
     with _View(path) as v:
+        live = v.jdir.is_dir() and _lock_holder(v.jdir) is not None
         for name in v.names():
-            if v.writing(name):     # being written now (or interrupted: a rerun redoes it)
+            if live and v.writing(name):    # changing under the reader: not read
                 result[name] = "incomplete"
                 continue
             try:

@@ -202,6 +202,12 @@ class Schedule:
         _fits(type(self).__name__, f"the temperatures of n_sweeps = {n} sweeps", 32 * n)
         return np.asarray(self(np.arange(s0, s0 + n, dtype=np.float64)), dtype=np.float64)
 
+    def first_change(self) -> float:
+        """The first time (sweeps) from which the temperature departs from its value
+        at t = 0 (``inf`` if it never does): where a run must reach for its
+        protocol to happen. The default reads it off the parameters of the kind."""
+        raise NotImplementedError
+
     @property
     def min(self) -> float:
         """Lowest temperature over all ``t >= 0``, J units."""
@@ -290,6 +296,9 @@ class Constant(Schedule):
     def _params(self):
         return {"T": self.T}
 
+    def first_change(self):
+        return math.inf
+
     def _eval(self, t):
         return np.full(t.shape, self.T)
 
@@ -337,6 +346,9 @@ class Quench(Schedule):
     def end(self) -> float:
         """Time the bath temperature is reached again, ``at + depth / rate`` (sweeps)."""
         return self.at + self.duration
+
+    def first_change(self):
+        return self.at if self.depth > 0 else math.inf
 
     def _params(self):
         return {"bath": self.bath, "depth": self.depth, "at": self.at, "rate": self.rate}
@@ -416,6 +428,10 @@ class QuenchTrain(Schedule):
         self._min, self._max = self.bath - float(self.depths.max()), self.bath
         self._check_finite_in_J()
 
+    def first_change(self):
+        deep = np.flatnonzero(self.depths > 0)
+        return float(self.times[deep[0]]) if deep.size else math.inf
+
     def _params(self):
         if self.period is None:
             return {"bath": self.bath, "depths": self.depths, "times": self.times,
@@ -472,6 +488,9 @@ class Ramp(Schedule):
         self._min, self._max = min(self.start, self.stop), max(self.start, self.stop)
         self._check_finite_in_J()
 
+    def first_change(self):
+        return self.at if self.stop != self.start else math.inf
+
     def _params(self):
         return {"start": self.start, "stop": self.stop, "duration": self.duration, "at": self.at}
 
@@ -509,6 +528,10 @@ class Table(Schedule):
         _increasing("Table", "times", self.times)
         self._min, self._max = float(self.values.min()), float(self.values.max())
         self._check_finite_in_J()
+
+    def first_change(self):
+        other = np.flatnonzero(self.values != self.values[0])
+        return float(self.times[other[0] - 1]) if other.size else math.inf
 
     def _params(self):
         return {"times": self.times, "temperatures": self.values}
@@ -549,6 +572,10 @@ class Population(Schedule):
         self._scale = 1.0
         self._min = min(s.min for s in self.schedules)
         self._max = max(s.max for s in self.schedules)
+
+    def first_change(self):
+        """The earliest first change of the members (see :meth:`Schedule.first_change`)."""
+        return min(m.first_change() for m in self.schedules)
 
     @classmethod
     def gaussian_quenches(cls, n, bath, mean_depth, sd_depth, at, rate, seed, units="J"):

@@ -159,8 +159,9 @@ def make_plan(config: Config, force_new: bool = False) -> Plan:
     Raises
     ------
     SweepError
-        Missing folder, a folder given as the file, or a file holding another
-        config (without ``force_new``).
+        Missing folder, a folder given as the file, a file holding another
+        config (without ``force_new``), or, when there is something to write, a
+        folder or a read-only file this process cannot write.
     RecorderError
         The file exists but is not a readable isingneuron file.
     SweepError
@@ -174,9 +175,6 @@ def make_plan(config: Config, force_new: bool = False) -> Plan:
                          "name another output (--output)")
     if path.is_dir():
         raise SweepError(f"output {path}: is a folder; name a file (--output)")
-    problem = write_problem(path)
-    if problem:
-        raise SweepError(f"output {path}: {problem}; or name another output (--output)")
     text = stored_text(config)
     points = config.points()
     done = set()
@@ -208,6 +206,9 @@ def make_plan(config: Config, force_new: bool = False) -> Plan:
     single = config.sweep is None
     pending = [Task(p, p.config.seed if single else point_seed(p.config.seed, p.id))
                for p in points if p.id not in done]
+    problem = write_problem(path) if pending or mode == "w" else None   # else nothing to write
+    if problem:
+        raise SweepError(f"output {path}: {problem}; --output names another file")
     return Plan(config, path, mode, text, points, sorted(done & {p.id for p in points}), pending)
 
 

@@ -462,23 +462,32 @@ def test_an_output_folder_that_cannot_be_written_is_refused_before_any_work(tmp_
     assert "running" not in capsys.readouterr().out and snapshot(tmp_path) == before
 
 
-@pytest.mark.parametrize("extra", [[], ["--force-new"]])
-def test_a_read_only_output_file_is_not_replaced(tmp_path, capsys, monkeypatch, extra):
+@pytest.mark.parametrize("case", ["resume", "force-new", "nothing-to-do"])
+def test_a_read_only_output_file_is_not_replaced(tmp_path, capsys, monkeypatch, case):
     """Resuming (or --force-new on) a file the user made read-only replaced it with a
-    new, writable file (a new user's report): it is refused and left as it was."""
-    cfg = config(tmp_path)
+    new, writable file (a new user's report): it is refused and left as it was.
+    A file with nothing left to run is only read: that run succeeds."""
+    cfg = config(tmp_path, sweep_grid({"protocol.depth": [1.0, 1.5]}))
     assert main(["run", str(cfg), "--no-progress"]) == 0
-    if extra:
-        cfg = config(tmp_path, proto(depth=1.5))            # another config: --force-new
     out = tmp_path / "out.h5"
+    extra = []
+    if case == "resume":                              # one point left to run
+        with h5py.File(out, "a") as f:
+            del f["points"][sorted(f["points"])[0]]
+    elif case == "force-new":
+        cfg, extra = config(tmp_path, proto(depth=0.5)), ["--force-new"]
     out.chmod(0o444)
     _deny_writes(monkeypatch, out)
     before = snapshot(tmp_path)
     capsys.readouterr()
-    assert main(["run", str(cfg), "--no-progress", *extra]) == 2
+    rc = main(["run", str(cfg), "--no-progress", *extra])
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "the file is read-only" in err[0] and str(out) in err[0], err
     assert snapshot(tmp_path) == before and out.stat().st_mode & 0o777 == 0o444
+    if case == "nothing-to-do":
+        assert rc == 0 and not err
+        return
+    assert rc == 2 and len(err) == 1 and "the file is read-only" in err[0], err
+    assert str(out) in err[0]
     with pytest.raises(RecorderError, match="the file is read-only"):
         Recorder(out, "a")
 
@@ -493,7 +502,11 @@ def test_kernels_get_a_cache_folder_where_numba_finds_none(tmp_path):
     must say where."""
     import numpy
 
+    import numba
+
     from isingneuron import _rng
+    if not hasattr(numba.config, "CACHE_LOCATOR_CLASSES"):
+        pytest.skip("this Numba cannot narrow its cache locators (NUMBA_CACHE_LOCATOR_CLASSES)")
     env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
     env.update(NUMBA_CACHE_LOCATOR_CLASSES="UserProvidedCacheLocator,IPythonCacheLocator",
                TMPDIR=str(tmp_path))
@@ -511,6 +524,15 @@ def test_kernels_get_a_cache_folder_where_numba_finds_none(tmp_path):
                           timeout=300)
     assert info.returncode == 0, info.stderr
     assert f"numba cache dir: {folders[0]}" in info.stdout and "a temporary folder" in info.stdout
+    assert folders[0].stat().st_mode & 0o777 == 0o700
+    # a folder others may write to (or a file) at that name is not used: Numba
+    # unpickles what it finds in its cache
+    folders[0].chmod(0o777)
+    again = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                           text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
+    made = set(tmp_path.glob("isingneuron-numba-*")) - {folders[0]}
+    assert len(made) == 1 and list(made.pop().rglob("_rng.mix64-*.nbi"))
 
 
 def test_goals_table_measures_every_goal():
@@ -653,22 +675,50 @@ def test_plot_of_a_depth_sweep_draws_its_transfer_curve(tmp_path, capsys):
     assert (tmp_path / "out_transfer.pdf").read_bytes()[:4] == b"%PDF"
 
 
-def test_a_protocol_the_run_ends_before_is_flagged(tmp_path, capsys):
+def test_a_protocol_the_run_ends_before_is_flagged(tmp_path, capsys, monkeypatch):
     """A quench timed after the last sweep never happens: the config is valid, but
     `config --check` and `run` say so once (a new user's report: at = 500 with
-    sweeps = 20 ran without a word). A quench inside the run says nothing."""
+    sweeps = 20 ran without a word). Protocols that change inside the run say
+    nothing, whether or not they reach their lowest temperature in it (fractional
+    times, a ramp over the whole run, a table: a reviewer's cases), and the check
+    reads the protocol's parameters, not a population's replicas x sweeps
+    temperatures."""
     from isingneuron.config import unreached_protocol
+    from isingneuron.schedules import Schedule
     late = config(tmp_path, proto(at=40))                     # sweeps 0..39
     assert main(["config", "--check", str(late)]) == 0
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith("isingneuron: warning: the protocol reaches its "
-                                               "lowest temperature, 1 J, only after the run's "
-                                               "40 sweeps (the run's lowest is 3 J)"), err
-    assert unreached_protocol(parse_config(yaml.safe_dump(
-        {**BASE, "protocol": {**BASE["protocol"], "at": 39}, "output": "x.h5"}))) is None
+    assert err == ["isingneuron: warning: the protocol first changes the temperature at sweep "
+                   "40, after the run's 40 sweeps: it never happens in this run; raise sweeps "
+                   "or move the protocol's times"], err
+
+    def check(protocol, sweeps=40):
+        d = {**BASE, "protocol": protocol, "sweeps": sweeps, "output": "x.h5"}
+        return unreached_protocol(parse_config(yaml.safe_dump(d)))
+    monkeypatch.setattr(Schedule, "temperatures", lambda *a, **k: 1 / 0)   # never evaluated
+    quench = {"kind": "quench", "bath": 3.0, "depth": 2.0, "rate": 0.1}
+    for inside in ({**quench, "at": 39}, {**quench, "at": 10.5}, {**quench, "at": 0},
+                   {"kind": "quench_train", "bath": 3.0, "depths": [1.0, 1.0], "period": 10,
+                    "at": 0.5, "rate": 0.1},
+                   {"kind": "ramp", "start": 3.0, "stop": 1.0, "duration": 1000},
+                   {"kind": "table", "times": [0, 1000], "temperatures": [3.0, 1.0]},
+                   {"kind": "constant", "T": 2.0},
+                   {"kind": "population", "gaussian_quenches": {
+                       "bath": 3.0, "mean_depth": 1.0, "sd_depth": 0.2, "at": 5, "rate": 0.1}}):
+        assert check(inside) is None, inside
+    for outside in ({**quench, "at": 40.5},
+                    {"kind": "quench_train", "bath": 3.0, "depths": [0.0, 1.0],
+                     "times": [5, 45], "rate": 0.1},
+                    {"kind": "ramp", "start": 3.0, "stop": 1.0, "duration": 5, "at": 40},
+                    {"kind": "table", "times": [0, 40, 50], "temperatures": [3.0, 3.0, 1.0]},
+                    {"kind": "population", "gaussian_quenches": {
+                        "bath": 3.0, "mean_depth": 1.0, "sd_depth": 0.2, "at": 60,
+                        "rate": 0.1}}):
+        assert check(outside).startswith("the protocol first changes"), outside
+    monkeypatch.undo()
     swept = config(tmp_path, lambda d: d.update(sweep={"grid": {"protocol.at": [5, 40, 50]}}))
     assert main(["run", str(swept), "--no-progress"]) == 0
     err = [line for line in capsys.readouterr().err.splitlines() if "warning" in line]
-    assert len(err) == 1 and "(points protocol.at=40, protocol.at=50)" in err[0], err
+    assert len(err) == 2 and all("(point protocol.at=" in line for line in err), err
     assert main(["config", "--check", str(config(tmp_path))]) == 0
     assert "warning" not in capsys.readouterr().err

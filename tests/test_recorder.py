@@ -475,6 +475,38 @@ def test_verify_of_a_live_run_does_not_read_the_point_being_written(tmp_path, mo
         rec.close()
 
 
+def test_a_killed_writers_damaged_point_is_reported_and_not_salvaged(tmp_path):
+    """With no live writer, the point a killed run left half-written is read by
+    verify like the others: a damaged one is reported and salvage leaves it out
+    (a reviewer's catch: skipping every point being written let salvage copy a
+    damaged one into the new file)."""
+    from isingneuron import recorder as recmod
+    path = tmp_path / "killed.h5"
+    code = ("import os, sys, numpy as np\n"
+            "from isingneuron import Traces\n"
+            "from isingneuron.recorder import Recorder\n"
+            "tr = lambda k: Traces(t=np.arange(1, 11) + 10 * k, T=np.ones((2, 10)),\n"
+            "                      m=np.full((2, 10), 0.5), energy=np.zeros((2, 10)))\n"
+            "rec = Recorder(sys.argv[1], 'w')\n"
+            "rec.write_point('a', tr(0))\n"
+            "rec.open_point('c', 2).append(tr(0))\n"
+            "os._exit(9)\n")
+    assert subprocess.run([sys.executable, "-c", code, str(path)]).returncode == 9
+    [writing] = recmod.journal_path(path).glob("*.writing.h5")
+    with h5py.File(writing, "r") as f:
+        info = f["point/m"].id.get_chunk_info(0)
+    with open(writing, "r+b") as fh:
+        fh.seek(info.byte_offset + info.size // 2)
+        b = fh.read(1)
+        fh.seek(-1, 1)
+        fh.write(bytes([b[0] ^ 0x10]))
+    v = recmod.verify_file(path)
+    assert v["points"]["a"] == "done" and v["damaged"] == ["c"]
+    out = recmod.salvage_file(path, tmp_path / "new.h5")
+    assert out["copied"] == ["a"] and out["damaged"] == ["c"]
+    assert recmod.verify_file(tmp_path / "new.h5")["ok"]
+
+
 def test_a_reader_gives_up_on_a_file_that_keeps_changing(tmp_path, monkeypatch):
     from isingneuron import recorder as recmod
     path = tmp_path / "live.h5"
