@@ -143,7 +143,7 @@ def _parser():
     cmds["salvage"].add_argument("new", metavar="NEW", help="the new file (must not exist)")
     cmds["salvage"].set_defaults(func=_cmd_salvage)
     cmds["plot"].add_argument("--out", metavar="DIR",
-                              help="folder for the PNGs (default: next to FILE)")
+                              help="folder for the PNGs, made if missing (default: next to FILE)")
     cmds["plot"].set_defaults(func=_cmd_plot)
     cmds["bench"].add_argument("--quick", action="store_true", help="small sizes only")
     cmds["bench"].add_argument("--only", choices=("throughput", "goals"),
@@ -318,15 +318,23 @@ def _cmd_salvage(args):
 
 
 def _cmd_plot(args):
+    from ._outdir import output_folder
     from .plots import plot_file
     from .sweep import SweepError
 
-    if args.out is not None and not Path(args.out).is_dir():
-        raise SweepError(f"--out {args.out}: no such folder")
-    written = plot_file(args.file, args.out)
+    from .recorder import file_status
+
+    file_status(args.file)                  # a readable isingneuron file, before any folder
+    try:                                    # --out is made if missing, as paper's OUTDIR
+        out = output_folder(args.out if args.out is not None else Path(args.file).parent,
+                            "--out" if args.out is not None else "the file's folder",
+                            create=args.out is not None)
+    except ValueError as exc:
+        raise SweepError(str(exc)) from None
+    written = plot_file(args.file, out)
     if not written:
         raise SweepError(f"{args.file}: no complete point to plot")
-    written += _transfer_plot(Path(args.file), Path(args.out) if args.out else None)
+    written += _transfer_plot(Path(args.file), out)
     for path in written:
         print(path)
     return 0

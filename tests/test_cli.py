@@ -300,6 +300,14 @@ CASES += [
     ("salvage-folder-missing", lambda tmp: ["salvage", str(tmp / "out.h5"),
                                             str(tmp / "nowhere" / "new.h5")],
      complete_output, ["nowhere", "does not exist"]),
+    ("plot-out-is-a-file", lambda tmp: ["plot", str(tmp / "out.h5"), "--out",
+                                        str(tmp / "out.h5")], complete_output,
+     ["--out", "out.h5: is a file, not a folder"]),
+    ("plot-out-empty", lambda tmp: ["plot", str(tmp / "out.h5"), "--out", ""], complete_output,
+     ["--out = '': name a folder"]),
+    ("plot-missing-file-no-folder-made", lambda tmp: ["plot", str(tmp / "none.h5"), "--out",
+                                                      str(tmp / "figs")], None,
+     ["none.h5", "no such file"]),
     ("verify-missing-file", lambda tmp: ["verify", str(tmp / "none.h5")], None,
      ["none.h5", "no such file"]),
     ("verify-not-hdf5", lambda tmp: ["verify", str(tmp / "out.h5")], not_hdf5_file,
@@ -490,6 +498,14 @@ def test_a_read_only_output_file_is_not_replaced(tmp_path, capsys, monkeypatch, 
     assert str(out) in err[0]
     with pytest.raises(RecorderError, match="the file is read-only"):
         Recorder(out, "a")
+
+
+def test_plot_makes_its_out_folder_as_paper_does(tmp_path, capsys):
+    """`plot --out DIR` refused a missing DIR, though the README's example names a
+    new one and `paper` makes its OUTDIR (a new user's report)."""
+    assert main(["run", str(config(tmp_path)), "--no-progress"]) == 0
+    assert main(["plot", str(tmp_path / "out.h5"), "--out", str(tmp_path / "a" / "b")]) == 0
+    assert list((tmp_path / "a" / "b").glob("out_*.png"))
 
 
 def test_kernels_get_a_cache_folder_where_numba_finds_none(tmp_path):

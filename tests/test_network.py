@@ -15,6 +15,7 @@ import pytest
 
 import isingneuron as isn
 from isingneuron import network as nw
+from isingneuron.network import cli as nw_cli
 from isingneuron.schedules import ONSAGER_TC, Population, Quench
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -72,6 +73,20 @@ def test_cli_bad_config_exits_2_and_writes_nothing(tmp_path, capsys):
     assert nw.main([str(out), "--config", str(cfg), "--no-progress"]) == 2
     assert "lattice.rate" in capsys.readouterr().err
     assert not out.exists()
+
+
+@pytest.mark.parametrize("outdir, words", [("", "OUTDIR = '': name a folder"),
+                                            ("afile", "is a file, not a folder")])
+def test_cli_refuses_an_output_folder_it_cannot_use_before_any_work(tmp_path, capsys,
+                                                                    monkeypatch, outdir, words):
+    """An empty OUTDIR wrote into the working folder, a file ended in a traceback
+    after the experiment had run (a new user's report)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "afile").write_text("x")
+    monkeypatch.setattr(nw_cli, "run", lambda *a, **k: 1 / 0)          # nothing may run
+    assert nw.main([outdir, "--quick", "--no-progress"]) == 2
+    assert words in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile"]
 
 
 # ----------------------------------------------------------------- mapping

@@ -18,6 +18,7 @@ from scipy import stats as sps
 
 from isingneuron import activation as act
 from isingneuron import exact, meanfield, paper, plots
+from isingneuron.paper import run as paper_run
 from isingneuron.engine import CheckerboardMetropolisWarning
 from isingneuron.recorder import Recorder
 from isingneuron.schedules import ONSAGER_TC, Quench
@@ -446,6 +447,26 @@ def test_main_refuses_a_missing_activation_file(tmp_path, capsys):
         paper.main([str(tmp_path / "out"), "--activation-from", str(tmp_path / "none.h5")])
     assert exc.value.code == 2
     assert "no such file" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("outdir, words", [
+    ("", "OUTDIR = '': name a folder"),
+    ("afile", "is a file, not a folder"),
+    ("afile/sub", "cannot be made"),
+])
+def test_main_refuses_an_output_folder_it_cannot_use_before_any_work(tmp_path, capsys,
+                                                                     monkeypatch, outdir,
+                                                                     words):
+    """An empty OUTDIR wrote into the working folder; a file, or a path under a file,
+    ended in a traceback (a new user's report). Refused before any experiment runs."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "afile").write_text("x")
+    monkeypatch.setattr(paper_run, "run_all", lambda *a, **k: 1 / 0)    # nothing may run
+    with pytest.raises(SystemExit) as exc:
+        paper.main([outdir, "--quick", "--only", "eq2"])
+    assert exc.value.code == 2
+    assert words in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile"]
 
 
 def test_paper_layer_order():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .._outdir import output_folder
 from .config import NetworkConfigError, load_config
 from .experiment import run
 
@@ -31,6 +32,11 @@ def main(argv=None) -> int:
     try:
         cfg = load_config(args.config, quick=args.quick)
     except NetworkConfigError as exc:
+        print(f"isingneuron.network: {exc}", file=sys.stderr)
+        return 2
+    try:
+        output_folder(args.outdir)
+    except ValueError as exc:
         print(f"isingneuron.network: {exc}", file=sys.stderr)
         return 2
     try:

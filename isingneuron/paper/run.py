@@ -8,6 +8,7 @@ import json
 import time
 from pathlib import Path
 
+from .._outdir import output_folder
 from ._common import EXPERIMENTS, SIZES, STUDIES, _outdir
 from .fig_activation import activation
 from .fig_criticality import criticality
@@ -171,6 +172,10 @@ def main(argv=None) -> int:
             if not Path(f).is_file():
                 ap.error(f"--study-from {name}={f}: no such file")
         sources[name] = files if len(files) > 1 else files[0]
+    try:
+        output_folder(args.outdir)
+    except ValueError as exc:
+        ap.error(str(exc))
     only = args.only
     if sources and only is not None:            # a study read from a file is run too
         only = list(dict.fromkeys(list(only) + list(sources)))
