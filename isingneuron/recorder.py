@@ -209,8 +209,8 @@ def _check_path(path, mode) -> Path:
     except OSError as exc:
         raise RecorderError(f"{p}: cannot be read: {exc}") from None
     if not is_h5:
-        raise RecorderError(f"{p}: not an HDF5 file (empty, corrupt or another format); "
-                            "move it away or choose another path")
+        raise RecorderError(f"{p}: not an HDF5 file (empty, corrupt or another format)"
+                            + ("" if mode == "r" else "; move it away or choose another path"))
     try:
         with h5py.File(p, "r") as f:
             fmt, ver = _text(f.attrs.get("format")), f.attrs.get("schema_version")

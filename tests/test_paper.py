@@ -469,6 +469,30 @@ def test_main_refuses_an_output_folder_it_cannot_use_before_any_work(tmp_path, c
     assert sorted(p.name for p in tmp_path.iterdir()) == ["afile"]
 
 
+def test_main_reads_the_activation_source_before_any_work(tmp_path, capsys, monkeypatch):
+    """A bad --activation-from was found after Figures 1 and 2 were written, and a file
+    with one depth gave a transfer 'curve' of dashes (a new user's report): both are
+    refused before any experiment, and no folder is made."""
+    one = tmp_path / "one.h5"
+    with Recorder(one, mode="w") as rec:
+        sim = Simulation(8, Quench(BATH, 1.5, 5, 0.05), dynamics="glauber", replicas=2,
+                         boundary="plus", seed=1)
+        sim.attach(rec.open_point("d1.5", sim.replicas, params={"protocol.depth": 1.5}))
+        sim.run(40)
+        sim.finalise()
+    fake = tmp_path / "fake.h5"
+    fake.write_text("not hdf5")
+    monkeypatch.setattr(paper_run, "run_all", lambda *a, **k: 1 / 0)    # nothing may run
+    for src, words in ((one, "one quench depth per curve"), (fake, "not an HDF5 file"),
+                       (tmp_path / "none.h5", "no such file")):
+        with pytest.raises(SystemExit) as exc:
+            paper.main([str(tmp_path / "out"), "--quick", "--activation-from", str(src)])
+        assert exc.value.code == 2
+        err = capsys.readouterr().err
+        assert words in err and "move it away" not in err, err
+        assert not (tmp_path / "out").exists()
+
+
 def test_paper_layer_order():
     # data flow one way: plots draws arrays and never imports the simulation layers
     src = Path(plots.__file__).read_text()

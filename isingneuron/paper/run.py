@@ -138,6 +138,27 @@ def _study_source(text):
     return name, [f for f in files.split(",") if f]
 
 
+def _activation_source_problem(path) -> str | None:
+    """Why ``path`` cannot be the source of the transfer curve, or None: read before
+    any experiment runs, so that a bad file costs no figure (it is read again by
+    the experiment: a sweep file holds 8 bytes a record)."""
+    from ..recorder import RecorderError
+    from ..transfer import load_quench_runs
+    if not Path(path).is_file():
+        return "no such file"
+    try:
+        runs = load_quench_runs(path)
+    except (RecorderError, OSError, ValueError) as exc:
+        return str(exc)
+    if not runs:
+        return ("no complete quench points (a depth sweep such as `isingneuron run "
+                "configs/paper/activation.yaml`)")
+    if max(len(curve) for curve in runs.values()) < 2:
+        return ("one quench depth per curve: a transfer curve needs a sweep over depths "
+                "(protocol.depth), e.g. `isingneuron run configs/paper/activation.yaml`")
+    return None
+
+
 def main(argv=None) -> int:
     """``python -m isingneuron.paper OUTDIR [--quick] [--no-progress] [--activation-from FILE]
     [--studies] [--only NAME ...] [--study-from NAME=FILE[,FILE...]]``."""
@@ -164,8 +185,10 @@ def main(argv=None) -> int:
                          "(isingneuron run configs/studies/NAME*.yaml) instead of simulating "
                          "it; implies running that study")
     args = ap.parse_args(argv)
-    if args.activation_from is not None and not Path(args.activation_from).is_file():
-        ap.error(f"--activation-from {args.activation_from}: no such file")
+    if args.activation_from is not None:
+        problem = _activation_source_problem(args.activation_from)
+        if problem:
+            ap.error(f"--activation-from {args.activation_from}: {problem}")
     sources = {}
     for name, files in args.study_from:
         for f in files:
