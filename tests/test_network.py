@@ -8,6 +8,7 @@ so the whole file takes seconds.
 
 import json
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -64,6 +65,21 @@ def test_config_file_is_the_defaults():
 def test_bad_config_names_the_key(over, key):
     with pytest.raises(nw.NetworkConfigError, match=key.replace(".", r"\.")):
         nw.load_config(over)
+
+
+@pytest.mark.parametrize("over, words", [
+    ({"data": {"test_size": 5000}}, "data.test_size = 5000: must be at most 1787"),
+    ({"lattice": {"L": -4}}, "lattice.L = -4"),
+    ({"calibration": {"depths": 1}}, "calibration.depths = 1"),
+    ({"scan": {"one_layer": {"L": [16, "x"]}}}, "scan.one_layer.L"),
+])
+def test_quick_does_not_hide_bad_values_of_the_file(over, words):
+    """--quick replaced the keys it overrides before the file was checked, so bad
+    values there ran; a test_size beyond the digits ended in sklearn's traceback
+    (a new user's report)."""
+    for quick in (False, True):
+        with pytest.raises(nw.NetworkConfigError, match=re.escape(words)):
+            nw.load_config(over, quick=quick)
 
 
 def test_cli_bad_config_exits_2_and_writes_nothing(tmp_path, capsys):

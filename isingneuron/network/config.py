@@ -103,6 +103,9 @@ class _Rules:
 
 def _check_data_networks(cfg: dict, rules: _Rules) -> None:
     rules.int_at_least("data", "test_size", 10)
+    n = cfg["data"]["test_size"]        # stratified: one training image of each digit at least
+    _need(n <= 1787, "data.test_size", n, "must be at most 1787 (the 1,797 digits less one "
+                                          "training image of each of the 10)")
     rules.int_at_least("data", "split_seed", 0)
     rules.int_list("networks", "hidden_1", 1, "hidden units")
     _need(len(cfg["networks"]["hidden_1"]) == 1, "networks.hidden_1",
@@ -222,6 +225,7 @@ def load_config(source=None, quick: bool = False) -> dict:
                                          f"{sorted(DEFAULTS)}")
         _deep_update(cfg, copy.deepcopy(user))
     if quick:
+        _check(copy.deepcopy(cfg))      # the file as written, before quick overrides part of it
         over = cfg["quick"]
         bad = sorted(set(over) - (set(DEFAULTS) - {"quick"}))
         if bad:
