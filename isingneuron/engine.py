@@ -689,7 +689,7 @@ def simulate(L, temperatures, n_sweeps, dynamics="metropolis", replicas=1, seed=
     field : float
         Field h (J).
     record_every : int
-        Sweeps between records.
+        Sweeps between records; ``n_sweeps`` must be a multiple of it.
     initial : {"random", "up", "down"} or array
         Initial spins (see :func:`initial_spins`).
     parallel : {"auto", "replicas", "rows", "blocks", "packed"}
@@ -705,8 +705,9 @@ def simulate(L, temperatures, n_sweeps, dynamics="metropolis", replicas=1, seed=
     Returns
     -------
     Traces
-        ``t`` (sweeps completed), ``T``, ``m`` and ``energy`` per spin, each
-        ``(R, n_sweeps // record_every)``, and the final ``spins``. The loop
+        ``t`` (sweeps completed, shape ``(n,)``, ``n = n_sweeps //
+        record_every``), ``T``, ``m`` and ``energy`` per spin (each ``(R,
+        n)``), and the final ``spins``. The loop
         order is described in the module docstring: records are taken after a
         sweep, at the temperature of that sweep.
 

@@ -134,6 +134,9 @@ def equilibrium(L, T, algorithm="wolff", n_sweeps=2000, n_thermalise=500, seed=0
     n_sweeps = _check_int("n_sweeps", n_sweeps, 4)
     n_thermalise = _check_int("n_thermalise", n_thermalise, 0)
     n_blocks = _check_int("n_blocks", n_blocks, 2)
+    if algorithm == "wolff" and (boundary != "periodic" or field != 0):
+        raise ValueError(f"algorithm = 'wolff' needs boundary = 'periodic' and field = 0 (got "
+                         f"{boundary!r}, {field!r}); use algorithm = 'metropolis' or 'glauber'")
     order = resolve_update(update, algorithm, L, boundary, "equilibrium")
     kw = dict(dynamics=algorithm, update=order, initial=initial)
     if n_thermalise:

@@ -188,6 +188,8 @@ OTHER_MISUSE = [
     ("equilibrium-three-sweeps", lambda: equilibrium(8, 2.0, "metropolis", n_sweeps=3),
      ["n_sweeps = 3", ">= 4"]),
     ("equilibrium-T-bool", lambda: equilibrium(8, True), ["T = True", "real number"]),
+    ("equilibrium-wolff-plus", lambda: equilibrium(8, 2.0, "wolff", boundary="plus"),
+     ["algorithm = 'wolff' needs boundary = 'periodic'"]),
     ("equilibrium-T-complex", lambda: equilibrium(8, 2j), ["T = 2j", "real number"]),
     ("equilibrium-T-array", lambda: equilibrium(8, np.ones(2)), ["T = array(", "real number"]),
     ("equilibrium-thermalise", lambda: equilibrium(8, 2.0, n_thermalise=-1),
