@@ -271,9 +271,9 @@ def _cmd_paper(args):
         raise _UsageError("paper: OUTDIR is required (see `isingneuron paper --help`)")
     if rest[0] == "network":
         from .network.cli import main as network_main
-        return network_main(rest[1:])
+        return network_main(rest[1:], prog=f"{PROG} paper network")
     from .paper.run import main as paper_main
-    return paper_main(rest)
+    return paper_main(rest, prog=f"{PROG} paper")
 
 
 def _cmd_config(args):

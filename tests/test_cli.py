@@ -670,12 +670,14 @@ def test_paper_subcommand_dispatches_to_the_paper_and_network_mains(monkeypatch,
     import isingneuron.network.cli as network_cli
     import isingneuron.paper.run as paper_run
     seen = []
-    monkeypatch.setattr(paper_run, "main", lambda argv: seen.append(("paper", argv)) or 0)
-    monkeypatch.setattr(network_cli, "main", lambda argv: seen.append(("network", argv)) or 0)
+    monkeypatch.setattr(paper_run, "main",
+                        lambda argv, prog: seen.append(("paper", argv, prog)) or 0)
+    monkeypatch.setattr(network_cli, "main",
+                        lambda argv, prog: seen.append(("network", argv, prog)) or 0)
     assert main(["paper", "out", "--quick", "--only", "activation"]) == 0
     assert main(["paper", "network", "net", "--quick"]) == 0
-    assert seen == [("paper", ["out", "--quick", "--only", "activation"]),
-                    ("network", ["net", "--quick"])]
+    assert seen == [("paper", ["out", "--quick", "--only", "activation"], "isingneuron paper"),
+                    ("network", ["net", "--quick"], "isingneuron paper network")]
     assert main(["paper"]) == 2
     assert "OUTDIR is required" in capsys.readouterr().err
 

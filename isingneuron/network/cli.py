@@ -12,12 +12,12 @@ from .experiment import run
 __all__ = ["main"]
 
 
-def main(argv=None) -> int:
+def main(argv=None, prog="python -m isingneuron.network") -> int:
     """Command line: ``python -m isingneuron.network OUTDIR [--quick] [--layers 1|2|both]``.
 
     Returns the exit status: 0 done, 2 bad input (config, option).
     """
-    ap = argparse.ArgumentParser(prog="python -m isingneuron.network",
+    ap = argparse.ArgumentParser(prog=prog,
                                  description="Digits classified by a network of lattice "
                                              "neurones, against its ReLU network.")
     ap.add_argument("outdir", help="output folder (network.json, network.md, network.png)")
@@ -32,18 +32,18 @@ def main(argv=None) -> int:
     try:
         cfg = load_config(args.config, quick=args.quick)
     except NetworkConfigError as exc:
-        print(f"isingneuron.network: {exc}", file=sys.stderr)
+        print(f"{prog}: {exc}", file=sys.stderr)
         return 2
     try:
         output_folder(args.outdir)
     except ValueError as exc:
-        print(f"isingneuron.network: {exc}", file=sys.stderr)
+        print(f"{prog}: {exc}", file=sys.stderr)
         return 2
     try:
         res = run(args.outdir, quick=args.quick, layers=args.layers,
                   config=dict(cfg, _validated=True), progress=not args.no_progress)
     except ImportError as exc:
-        print(f"isingneuron.network: {exc}", file=sys.stderr)
+        print(f"{prog}: {exc}", file=sys.stderr)
         return 2
     s = res.summary
     for nl in s["goal"]:

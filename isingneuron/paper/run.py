@@ -159,10 +159,10 @@ def _activation_source_problem(path) -> str | None:
     return None
 
 
-def main(argv=None) -> int:
+def main(argv=None, prog="python -m isingneuron.paper") -> int:
     """``python -m isingneuron.paper OUTDIR [--quick] [--no-progress] [--activation-from FILE]
     [--studies] [--only NAME ...] [--study-from NAME=FILE[,FILE...]]``."""
-    ap = argparse.ArgumentParser(prog="python -m isingneuron.paper",
+    ap = argparse.ArgumentParser(prog=prog,
                                  description="Reproduce the paper's figures and claims: figures "
                                              "(PNG, PDF), params.csv/json, results.json, "
                                              "report.md.")
