@@ -496,6 +496,22 @@ def test_main_refuses_a_missing_study_file(tmp_path, capsys):
     assert exc.value.code == 2
 
 
+def test_main_refuses_the_file_of_another_sweep_before_any_work(tmp_path, capsys, monkeypatch):
+    """The file of another sweep (an activation sweep as relu_regime) ran the whole
+    paper and then failed in the study's analysis with a matplotlib traceback (a
+    new user's report): it is refused first, naming the config it holds."""
+    from isingneuron.paper import run as paper_run
+    other = _write(tmp_path, "act", "name: activation\n" + _BASE.format(rest=(
+        "protocol: {kind: quench, bath: 3.0, depth: 2.0, at: 5, rate: 0.1}\nsweeps: 20\n")))
+    monkeypatch.setattr(paper_run, "run_all", lambda *a, **k: 1 / 0)    # nothing may run
+    with pytest.raises(SystemExit) as exc:
+        paper.main([str(tmp_path / "o"), "--study-from", f"relu_regime={other}"])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and "holds the sweep of config 'activation', not of " \
+        "configs/studies/relu_regime*.yaml" in err, err
+    assert not (tmp_path / "o").exists()
+
+
 def test_python_m_isingneuron_paper_help_lists_the_studies():
     out = subprocess.run([sys.executable, "-m", "isingneuron.paper", "--help"],
                          capture_output=True, text=True, timeout=120)

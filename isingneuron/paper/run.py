@@ -138,6 +138,27 @@ def _study_source(text):
     return name, [f for f in files.split(",") if f]
 
 
+def _study_source_problem(name, path) -> str | None:
+    """Why ``path`` cannot be read as study ``name``, or None: it must be the sweep of
+    the study's config (``configs/studies/NAME*.yaml``: its stored ``name`` starts
+    with NAME). Checked before any experiment runs: the file of another sweep
+    failed only in the study's analysis, after the other figures."""
+    import yaml
+
+    from ..recorder import RecorderError, read_config_text
+    if not Path(path).is_file():
+        return "no such file"
+    try:
+        text = read_config_text(path)
+        stored = (yaml.safe_load(text) or {}).get("name") if text else None
+    except (RecorderError, OSError, yaml.YAMLError, AttributeError) as exc:
+        return str(exc)
+    if not isinstance(stored, str) or not stored.startswith(name):
+        return (f"holds the sweep of config {stored!r}, not of configs/studies/{name}*.yaml "
+                f"(`isingneuron run configs/studies/{name}.yaml` writes it)")
+    return None
+
+
 def _activation_source_problem(path) -> str | None:
     """Why ``path`` cannot be the source of the transfer curve, or None: read before
     any experiment runs, so that a bad file costs no figure (it is read again by
@@ -192,8 +213,9 @@ def main(argv=None, prog="python -m isingneuron.paper") -> int:
     sources = {}
     for name, files in args.study_from:
         for f in files:
-            if not Path(f).is_file():
-                ap.error(f"--study-from {name}={f}: no such file")
+            problem = _study_source_problem(name, f)
+            if problem:
+                ap.error(f"--study-from {name}={f}: {problem}")
         sources[name] = files if len(files) > 1 else files[0]
     try:
         output_folder(args.outdir)
