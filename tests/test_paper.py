@@ -483,6 +483,9 @@ def test_main_reads_the_activation_source_before_any_work(tmp_path, capsys, monk
     fake = tmp_path / "fake.h5"
     fake.write_text("not hdf5")
     monkeypatch.setattr(paper_run, "run_all", lambda *a, **k: 1 / 0)    # nothing may run
+    with pytest.raises(SystemExit) as exc:                  # read, but not used: refused
+        paper.main([str(tmp_path / "out"), "--only", "eq2", "--activation-from", str(one)])
+    assert exc.value.code == 2 and "does not run the activation" in capsys.readouterr().err
     for src, words in ((one, "one quench depth per curve"), (fake, "not an HDF5 file"),
                        (tmp_path / "none.h5", "no such file")):
         with pytest.raises(SystemExit) as exc:

@@ -199,13 +199,18 @@ def main(argv=None, prog="python -m isingneuron.paper") -> int:
                          "full grids are the configs of configs/studies/")
     ap.add_argument("--only", nargs="+", metavar="NAME", choices=EXPERIMENTS + STUDIES,
                     help="run only these experiments or studies: "
-                         + ", ".join(EXPERIMENTS + STUDIES))
+                         + ", ".join(EXPERIMENTS + STUDIES) + " (report.md, the tables and "
+                         "results.json then hold these only, replacing those in OUTDIR)")
     ap.add_argument("--study-from", action="append", type=_study_source, default=[],
                     metavar="NAME=FILE[,FILE...]",
                     help="read a study from the HDF5 file(s) of its config sweep "
                          "(isingneuron run configs/studies/NAME*.yaml) instead of simulating "
                          "it; implies running that study")
     args = ap.parse_args(argv)
+    if args.activation_from is not None and args.only is not None \
+            and "activation" not in args.only:
+        ap.error(f"--activation-from {args.activation_from}: --only "
+                 f"{' '.join(args.only)} does not run the activation experiment; add activation")
     if args.activation_from is not None:
         problem = _activation_source_problem(args.activation_from)
         if problem:
