@@ -324,7 +324,8 @@ def _cmd_plot(args):
 
     from .recorder import file_status
 
-    file_status(args.file)                  # a readable isingneuron file, before any folder
+    if "done" not in file_status(args.file)["points"].values():    # before any folder is made
+        raise SweepError(f"{args.file}: no complete point to plot")
     try:                                    # --out is made if missing, as paper's OUTDIR
         out = output_folder(args.out if args.out is not None else Path(args.file).parent,
                             "--out" if args.out is not None else "the file's folder",

@@ -134,6 +134,8 @@ def equilibrium(L, T, algorithm="wolff", n_sweeps=2000, n_thermalise=500, seed=0
     n_sweeps = _check_int("n_sweeps", n_sweeps, 4)
     n_thermalise = _check_int("n_thermalise", n_thermalise, 0)
     n_blocks = _check_int("n_blocks", n_blocks, 2)
+    _check_choice("boundary", boundary, ("periodic", "plus"))
+    field = _check_real("field", field, " (J)")
     if algorithm == "wolff" and (boundary != "periodic" or field != 0):
         raise ValueError(f"algorithm = 'wolff' needs boundary = 'periodic' and field = 0 (got "
                          f"{boundary!r}, {field!r}); use algorithm = 'metropolis' or 'glauber'")

@@ -305,9 +305,8 @@ CASES += [
      ["--out", "out.h5: is a file, not a folder"]),
     ("plot-out-empty", lambda tmp: ["plot", str(tmp / "out.h5"), "--out", ""], complete_output,
      ["--out = '': name a folder"]),
-    ("plot-missing-file-no-folder-made", lambda tmp: ["plot", str(tmp / "none.h5"), "--out",
-                                                      str(tmp / "figs")], None,
-     ["none.h5", "no such file"]),
+    ("plot-missing-file", lambda tmp: ["plot", str(tmp / "none.h5"), "--out",
+                                       str(tmp / "figs")], None, ["none.h5", "no such file"]),
     ("verify-missing-file", lambda tmp: ["verify", str(tmp / "none.h5")], None,
      ["none.h5", "no such file"]),
     ("verify-not-hdf5", lambda tmp: ["verify", str(tmp / "out.h5")], not_hdf5_file,
@@ -501,8 +500,15 @@ def test_a_read_only_output_file_is_not_replaced(tmp_path, capsys, monkeypatch, 
 
 
 def test_plot_makes_its_out_folder_as_paper_does(tmp_path, capsys):
-    """`plot --out DIR` refused a missing DIR, though the README's example names a
-    new one and `paper` makes its OUTDIR (a new user's report)."""
+    """`plot --out DIR` refused a missing DIR, though the command's own example names
+    a new one and `paper` makes its OUTDIR (a new user's report); a file it cannot
+    plot (missing, or without a complete point) makes no folder."""
+    assert main(["plot", str(tmp_path / "none.h5"), "--out", str(tmp_path / "f1")]) == 2
+    with Recorder(tmp_path / "empty.h5", "x", config_text="x: 1\n") as rec:
+        rec.open_point("p", 2)                               # never finalised
+    assert main(["plot", str(tmp_path / "empty.h5"), "--out", str(tmp_path / "f2")]) == 2
+    assert "no complete point to plot" in capsys.readouterr().err
+    assert not (tmp_path / "f1").exists() and not (tmp_path / "f2").exists()
     assert main(["run", str(config(tmp_path)), "--no-progress"]) == 0
     assert main(["plot", str(tmp_path / "out.h5"), "--out", str(tmp_path / "a" / "b")]) == 0
     assert list((tmp_path / "a" / "b").glob("out_*.png"))

@@ -105,6 +105,14 @@ def test_cli_refuses_an_output_folder_it_cannot_use_before_any_work(tmp_path, ca
     assert sorted(p.name for p in tmp_path.iterdir()) == ["afile"]
 
 
+def test_cli_without_scikit_learn_gives_the_install_hint_and_makes_no_folder(tmp_path, capsys,
+                                                                              monkeypatch):
+    import sys
+    monkeypatch.setitem(sys.modules, "sklearn", None)                  # import fails
+    assert nw.main([str(tmp_path / "out"), "--quick", "--no-progress"]) == 2
+    assert "pip install" in capsys.readouterr().err and not (tmp_path / "out").exists()
+
+
 # ----------------------------------------------------------------- mapping
 @pytest.mark.parametrize("sizes", [(64, 12, 10), (64, 12, 7, 10)])
 @pytest.mark.parametrize("gain", ["per_unit", "per_layer"])

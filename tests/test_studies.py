@@ -496,20 +496,35 @@ def test_main_refuses_a_missing_study_file(tmp_path, capsys):
     assert exc.value.code == 2
 
 
-def test_main_refuses_the_file_of_another_sweep_before_any_work(tmp_path, capsys, monkeypatch):
+def test_main_checks_study_files_before_any_work(tmp_path, capsys, monkeypatch):
     """The file of another sweep (an activation sweep as relu_regime) ran the whole
     paper and then failed in the study's analysis with a matplotlib traceback (a
-    new user's report): it is refused first, naming the config it holds."""
+    new user's report); so did spike_trains given only its refractory sweep (a
+    reviewer's case). Both are refused first, naming the file or the missing sweep,
+    with no folder made; the study's own sweeps, with or without their second
+    one, are accepted and the paper runs."""
     from isingneuron.paper import run as paper_run
-    other = _write(tmp_path, "act", "name: activation\n" + _BASE.format(rest=(
-        "protocol: {kind: quench, bath: 3.0, depth: 2.0, at: 5, rate: 0.1}\nsweeps: 20\n")))
-    monkeypatch.setattr(paper_run, "run_all", lambda *a, **k: 1 / 0)    # nothing may run
-    with pytest.raises(SystemExit) as exc:
-        paper.main([str(tmp_path / "o"), "--study-from", f"relu_regime={other}"])
-    err = capsys.readouterr().err
-    assert exc.value.code == 2 and "holds the sweep of config 'activation', not of " \
-        "configs/studies/relu_regime*.yaml" in err, err
-    assert not (tmp_path / "o").exists()
+    quench = "protocol: {kind: quench, bath: 3.0, depth: 2.0, at: 5, rate: 0.1}\nsweeps: 20\n"
+    files = {n: _write(tmp_path, n, f"name: {n}\n" + _BASE.format(rest=quench))
+             for n in ("activation", "spike_trains", "spike_trains_refractory")}
+    calls = []
+    monkeypatch.setattr(paper_run, "run_all", lambda *a, **k: calls.append(k) or {"files": []})
+    for arg, words in (
+            (f"relu_regime={files['activation']}",
+             "holds the sweep of config 'activation', not of configs/studies/relu_regime*"),
+            (f"spike_trains={files['spike_trains_refractory']}",
+             "none of the files is the sweep of configs/studies/spike_trains.yaml")):
+        with pytest.raises(SystemExit) as exc:
+            paper.main([str(tmp_path / "o"), "--study-from", arg])
+        err = capsys.readouterr().err
+        assert exc.value.code == 2 and words in err, err
+        assert not (tmp_path / "o").exists() and not calls
+    for arg in (f"spike_trains={files['spike_trains']}",
+                f"spike_trains={files['spike_trains']},{files['spike_trains_refractory']}"):
+        assert paper.main([str(tmp_path / "o"), "--study-from", arg, "--no-progress"]) == 0
+    assert [c["study_sources"] for c in calls] == [
+        {"spike_trains": str(files["spike_trains"])},
+        {"spike_trains": [str(files["spike_trains"]), str(files["spike_trains_refractory"])]}]
 
 
 def test_python_m_isingneuron_paper_help_lists_the_studies():

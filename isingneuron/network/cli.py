@@ -7,6 +7,7 @@ import sys
 
 from .._outdir import output_folder
 from .config import NetworkConfigError, load_config
+from .data import _sklearn
 from .experiment import run
 
 __all__ = ["main"]
@@ -15,7 +16,8 @@ __all__ = ["main"]
 def main(argv=None, prog="python -m isingneuron.network") -> int:
     """Command line: ``python -m isingneuron.network OUTDIR [--quick] [--layers 1|2|both]``.
 
-    Returns the exit status: 0 done, 2 bad input (config, option).
+    Returns the exit status: 0 done, 2 bad input (config, option, OUTDIR, scikit-learn
+    missing).
     """
     ap = argparse.ArgumentParser(prog=prog,
                                  description="Digits classified by a network of lattice "
@@ -35,8 +37,9 @@ def main(argv=None, prog="python -m isingneuron.network") -> int:
         print(f"{prog}: {exc}", file=sys.stderr)
         return 2
     try:
+        _sklearn()                      # the install hint before any folder is made
         output_folder(args.outdir)
-    except ValueError as exc:
+    except (ImportError, ValueError) as exc:
         print(f"{prog}: {exc}", file=sys.stderr)
         return 2
     try:

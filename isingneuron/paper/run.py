@@ -138,24 +138,40 @@ def _study_source(text):
     return name, [f for f in files.split(",") if f]
 
 
-def _study_source_problem(name, path) -> str | None:
-    """Why ``path`` cannot be read as study ``name``, or None: it must be the sweep of
-    the study's config (``configs/studies/NAME*.yaml``: its stored ``name`` starts
-    with NAME). Checked before any experiment runs: the file of another sweep
-    failed only in the study's analysis, after the other figures."""
+def _stored_name(path):
+    """(the ``name`` of the config stored in ``path``, None) or (None, why it cannot be read)."""
     import yaml
 
     from ..recorder import RecorderError, read_config_text
     if not Path(path).is_file():
-        return "no such file"
+        return None, "no such file"
     try:
         text = read_config_text(path)
         stored = (yaml.safe_load(text) or {}).get("name") if text else None
     except (RecorderError, OSError, yaml.YAMLError, AttributeError) as exc:
-        return str(exc)
-    if not isinstance(stored, str) or not stored.startswith(name):
-        return (f"holds the sweep of config {stored!r}, not of configs/studies/{name}*.yaml "
-                f"(`isingneuron run configs/studies/{name}.yaml` writes it)")
+        return None, str(exc)
+    return stored, None
+
+
+def _study_sources_problem(name, files) -> str | None:
+    """Why ``files`` cannot be read as study ``name``, or None. They must be the sweeps
+    of the study's configs (``configs/studies/NAME*.yaml``: stored names starting with
+    NAME), the study's own (``NAME.yaml``) among them. Checked before any experiment
+    runs: the file of another sweep failed only in the study's analysis, after the
+    other figures."""
+    names = []
+    for f in files:
+        stored, problem = _stored_name(f)
+        if problem:
+            return f"{f}: {problem}"
+        if not isinstance(stored, str) or not stored.startswith(name):
+            return (f"{f} holds the sweep of config {stored!r}, not of "
+                    f"configs/studies/{name}*.yaml")
+        names.append(stored)
+    if name not in names:
+        return (f"none of the files is the sweep of configs/studies/{name}.yaml (config "
+                f"name {name!r}; `isingneuron run configs/studies/{name}.yaml` writes it), "
+                f"which the study needs")
     return None
 
 
@@ -203,9 +219,10 @@ def main(argv=None, prog="python -m isingneuron.paper") -> int:
                          "results.json then hold these only, replacing those in OUTDIR)")
     ap.add_argument("--study-from", action="append", type=_study_source, default=[],
                     metavar="NAME=FILE[,FILE...]",
-                    help="read a study from the HDF5 file(s) of its config sweep "
-                         "(isingneuron run configs/studies/NAME*.yaml) instead of simulating "
-                         "it; implies running that study")
+                    help="read a study from the HDF5 file(s) of its config sweeps "
+                         "(isingneuron run configs/studies/NAME*.yaml; their stored names start "
+                         "with NAME, NAME.yaml's among them) instead of simulating it; implies "
+                         "running that study")
     args = ap.parse_args(argv)
     if args.activation_from is not None and args.only is not None \
             and "activation" not in args.only:
@@ -217,10 +234,9 @@ def main(argv=None, prog="python -m isingneuron.paper") -> int:
             ap.error(f"--activation-from {args.activation_from}: {problem}")
     sources = {}
     for name, files in args.study_from:
-        for f in files:
-            problem = _study_source_problem(name, f)
-            if problem:
-                ap.error(f"--study-from {name}={f}: {problem}")
+        problem = _study_sources_problem(name, files)
+        if problem:
+            ap.error(f"--study-from {name}: {problem}")
         sources[name] = files if len(files) > 1 else files[0]
     try:
         output_folder(args.outdir)
