@@ -480,8 +480,20 @@ def test_main_reads_the_activation_source_before_any_work(tmp_path, capsys, monk
         sim.attach(rec.open_point("d1.5", sim.replicas, params={"protocol.depth": 1.5}))
         sim.run(40)
         sim.finalise()
+    two = tmp_path / "two.h5"
+    with Recorder(two, mode="w") as rec:
+        for q in (1.0, 2.0):
+            sim = Simulation(8, Quench(BATH, q, 5, 0.05), dynamics="glauber", replicas=2,
+                             boundary="plus", seed=1)
+            sim.attach(rec.open_point(f"d{q}", sim.replicas, params={"protocol.depth": q}))
+            sim.run(40)
+            sim.finalise()
     fake = tmp_path / "fake.h5"
     fake.write_text("not hdf5")
+    calls = []
+    monkeypatch.setattr(paper_run, "run_all", lambda *a, **k: calls.append(k) or {"files": []})
+    assert paper.main([str(tmp_path / "ok"), "--activation-from", str(two), "--no-progress"]) == 0
+    assert calls[0]["activation_source"] == str(two)                  # a valid file is used
     monkeypatch.setattr(paper_run, "run_all", lambda *a, **k: 1 / 0)    # nothing may run
     with pytest.raises(SystemExit) as exc:                  # read, but not used: refused
         paper.main([str(tmp_path / "out"), "--only", "eq2", "--activation-from", str(one)])
