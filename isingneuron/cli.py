@@ -320,9 +320,8 @@ def _cmd_salvage(args):
 def _cmd_plot(args):
     from ._outdir import output_folder
     from .plots import plot_file
-    from .sweep import SweepError
-
     from .recorder import file_status
+    from .sweep import SweepError
 
     if "done" not in file_status(args.file)["points"].values():    # before any folder is made
         raise SweepError(f"{args.file}: no complete point to plot")
