@@ -193,16 +193,16 @@ def _check_path(path, mode) -> Path:
         raise RecorderError(f"{p}: folder {p.parent} does not exist")
     if p.is_dir():
         raise RecorderError(f"{p}: is a folder, not a file")
-    if not p.exists():
-        if mode == "r":
-            raise RecorderError(f"{p}: no such file")
-    elif mode == "x":
+    exists = p.exists()
+    if not exists and mode == "r":
+        raise RecorderError(f"{p}: no such file")
+    if exists and mode == "x":
         raise RecorderError(f"{p}: file exists and mode 'x' never replaces a file "
                             "(use mode 'a' to add points or 'w' to start again)")
     problem = write_problem(p) if mode != "r" else None
     if problem:
         raise RecorderError(f"{p}: {problem}")
-    if not p.exists():
+    if not exists:
         return p
     try:
         is_h5 = h5py.is_hdf5(p)
@@ -462,6 +462,18 @@ class _Lock:
         self.fd = None
 
 
+def _open_journal_file(p):
+    """The journal file ``p``, open read-only and unlocked; :class:`_StaleView` if the
+    writer renamed or merged it away since it was listed."""
+    try:
+        return h5py.File(p, "r", locking=False)
+    except OSError:
+        if not p.exists():
+            raise _StaleView(f"{p.parent}: {p.name} moved on while the journal was read") \
+                from None
+        raise
+
+
 def _journal(jdir, reader=False) -> dict:
     """``{name: {state: path}}`` of the readable point files of a journal.
 
@@ -481,13 +493,14 @@ def _journal(jdir, reader=False) -> dict:
             continue
         state = "writing" if entry.name.endswith(_WRITING) else "finished"
         try:
-            with h5py.File(entry, "r", locking=False) as jf:
+            with _open_journal_file(entry) as jf:
                 name = _text(jf.attrs["name"])
                 jf["point"]
+        except _StaleView:
+            if reader:
+                raise
+            continue
         except (OSError, KeyError, ValueError):
-            if reader and not entry.exists():
-                raise _StaleView(f"{jdir}: {entry.name} moved on while the journal was read") \
-                    from None
             continue
         out.setdefault(name, {})[state] = entry
     return out
@@ -1016,13 +1029,7 @@ class _View:
 
     def _complete(self, name, finished):
         if finished is not None:
-            try:
-                jf = h5py.File(finished, "r", locking=False)
-            except OSError:
-                if not finished.exists():
-                    raise _StaleView(f"{self.jdir}: {finished.name} moved on") from None
-                raise
-            with jf:
+            with _open_journal_file(finished) as jf:
                 return bool(jf["point"].attrs.get("complete", False))
         return name in self.main and bool(self.f["points"][name].attrs.get("complete", False))
 
@@ -1060,11 +1067,8 @@ class _View:
         if isinstance(name, str) and name in self.journal:
             p = self.journal[name]
             try:
-                jf = h5py.File(p, "r", locking=False)
+                jf = _open_journal_file(p)
             except OSError as exc:
-                if not p.exists():          # renamed (finished) or merged since the listing
-                    raise _StaleView(f"{self.path}: point {name!r} moved on (journal {p})") \
-                        from None
                 raise RecorderError(f"{self.path}: point {name!r} (journal {p}) cannot be "
                                     f"read: {exc}") from None
             return jf["point"], jf.close
