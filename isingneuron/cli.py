@@ -332,8 +332,6 @@ def _cmd_plot(args):
     except ValueError as exc:
         raise SweepError(str(exc)) from None
     written = plot_file(args.file, out)
-    if not written:
-        raise SweepError(f"{args.file}: no complete point to plot")
     written += _transfer_plot(Path(args.file), out)
     for path in written:
         print(path)

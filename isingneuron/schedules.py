@@ -205,7 +205,7 @@ class Schedule:
     def first_change(self) -> float:
         """The first time (sweeps) from which the temperature departs from its value
         at t = 0 (``inf`` if it never does): where a run must reach for its
-        protocol to happen. The default reads it off the parameters of the kind."""
+        protocol to happen. Each kind reads it off its parameters."""
         raise NotImplementedError
 
     @property

@@ -224,11 +224,10 @@ def main(argv=None, prog="python -m isingneuron.paper") -> int:
                          "with NAME, NAME.yaml's among them) instead of simulating it; implies "
                          "running that study")
     args = ap.parse_args(argv)
-    if args.activation_from is not None and args.only is not None \
-            and "activation" not in args.only:
-        ap.error(f"--activation-from {args.activation_from}: --only "
-                 f"{' '.join(args.only)} does not run the activation experiment; add activation")
     if args.activation_from is not None:
+        if args.only is not None and "activation" not in args.only:
+            ap.error(f"--activation-from {args.activation_from}: --only {' '.join(args.only)} "
+                     "does not run the activation experiment; add activation")
         problem = _activation_source_problem(args.activation_from)
         if problem:
             ap.error(f"--activation-from {args.activation_from}: {problem}")
