@@ -464,9 +464,10 @@ def test_an_output_folder_that_cannot_be_written_is_refused_before_any_work(tmp_
     before = snapshot(tmp_path)
     capsys.readouterr()
     assert main(["run", str(cfg), "--no-progress"]) == 2
-    err = capsys.readouterr().err.strip().splitlines()
+    cap = capsys.readouterr()
+    err = cap.err.strip().splitlines()
     assert len(err) == 1 and f"folder {out} is not writable" in err[0], err
-    assert "running" not in capsys.readouterr().out and snapshot(tmp_path) == before
+    assert "running" not in cap.out and snapshot(tmp_path) == before
 
 
 @pytest.mark.parametrize("case", ["resume", "force-new", "nothing-to-do"])
